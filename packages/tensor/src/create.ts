@@ -1,0 +1,55 @@
+// Making tensors: from host data, filled with a constant, or seeded random values.
+
+import type { Device } from './device/device.js';
+import { Tensor } from './tensor.js';
+import type { DType } from './dtype.js';
+import { ShapeError } from './errors.js';
+import { numel, fmtShape, type Shape } from './shape.js';
+import { floatsToHalves } from './half.js';
+import { f32Lit, grid } from './ops/wgsl.js';
+import { normalValues, uniformValues } from './random.js';
+
+/** Uploads host values. Numbers are converted to `dtype` (f16 is rounded to nearest even). */
+export function tensor(device: Device, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
+  const n = numel(shape);
+  if (data.length !== n) throw new ShapeError('tensor', `${data.length} values do not fill shape ${fmtShape(shape)} (${n} elements)`);
+  const t = Tensor.empty(device, shape, dtype);
+  let host: ArrayBufferView;
+  if (dtype === 'f32') host = data instanceof Float32Array ? data : Float32Array.from(data);
+  else if (dtype === 'f16') host = floatsToHalves(data);
+  else if (dtype === 'i32') host = data instanceof Int32Array ? data : Int32Array.from(data);
+  else host = data instanceof Uint32Array ? data : Uint32Array.from(data);
+  if (n) device.write(t.buffer, host);
+  return t;
+}
+
+/** A tensor with every element equal to `value` (f32). */
+export function full(device: Device, shape: Shape, value: number): Tensor {
+  const t = Tensor.empty(device, shape);
+  const g = grid(device, t.numel);
+  const code = `
+@group(0) @binding(0) var<storage, read_write> O: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  O[i] = ${f32Lit(value)};
+}`;
+  device.dispatch({ name: 'fill', code, inputs: [], outputs: [t.buffer], workgroups: g.workgroups });
+  return t;
+}
+
+export const zeros = (device: Device, shape: Shape) => full(device, shape, 0);
+export const ones = (device: Device, shape: Shape) => full(device, shape, 1);
+
+/**
+ * Standard normal values from a seed. They are drawn on the CPU (random.ts) and uploaded, so a seed
+ * gives bit-identical tensors in Node and in every browser, whatever the GPU.
+ */
+export function randn(device: Device, shape: Shape, seed: number): Tensor {
+  return tensor(device, normalValues(seed, numel(shape)), shape);
+}
+
+/** Uniform values in [0, 1) from a seed (same values everywhere, as randn). */
+export function rand(device: Device, shape: Shape, seed: number): Tensor {
+  return tensor(device, uniformValues(seed, numel(shape)), shape);
+}

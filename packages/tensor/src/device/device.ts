@@ -1,0 +1,310 @@
+// The Device: one GPUDevice plus what every op needs from it — a buffer pool, a pipeline cache keyed
+// by WGSL source, a command batch that many dispatches share before one submit, deferred error
+// reporting (compile errors with source context, out-of-memory, device loss), and tensor scopes.
+// It is platform-neutral: Node picks an adapter in ../node/adapter.ts, browsers in ./browser.ts.
+
+import { DeviceLostError, KernelCompileError, OutOfMemoryError, DeviceLimitError, ClearditError } from '../errors.js';
+import { BufferPool } from './pool.js';
+import { formatCompileError } from './compile-error.js';
+
+export interface AdapterDescription {
+  /** Short name: 'llvmpipe', 'swiftshader', or the hardware device's name. */
+  name: string;
+  /** 'vulkan' | 'opengl' | 'metal' | 'd3d12' | 'browser' ... */
+  backend: string;
+  vendor: string;
+  description: string;
+  /** True for CPU (software) adapters. */
+  software: boolean;
+  featureLevel: 'core' | 'compatibility';
+  /** Why this adapter was chosen. */
+  reason: string;
+}
+
+/** What a kernel binds: inputs are read-only storage, outputs read-write storage, in that order. */
+export interface KernelLaunch {
+  name: string;
+  code: string;
+  inputs: GPUBuffer[];
+  outputs: GPUBuffer[];
+  workgroups: readonly [number, number?, number?];
+}
+
+interface Disposable_ {
+  dispose(): void;
+}
+
+const MAX_DISPATCHES_PER_SUBMIT = 256;
+
+export class Device {
+  readonly pool: BufferPool;
+  readonly features: ReadonlySet<string>;
+  readonly limits: GPUSupportedLimits;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private pendingErrors: Promise<Error | null>[] = [];
+  private lostInfo: GPUDeviceLostInfo | null = null;
+  private lostPromise: Promise<GPUDeviceLostInfo>;
+  private scopes: Set<Disposable_>[] = [];
+  /** Counters for benchmarks and tests. */
+  readonly counters = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
+
+  constructor(
+    readonly gpu: GPUDevice,
+    readonly adapter: AdapterDescription,
+  ) {
+    this.features = new Set(gpu.features as unknown as Iterable<string>);
+    this.limits = gpu.limits;
+    this.pool = new BufferPool(gpu, gpu.limits.maxBufferSize);
+    this.lostPromise = gpu.lost.then((info) => {
+      this.lostInfo = info;
+      return info;
+    });
+  }
+
+  /** Requests a device with the adapter's real limits and the features cleardit can use. */
+  static async fromAdapter(adapter: GPUAdapter, description: AdapterDescription): Promise<Device> {
+    const wanted = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
+    const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+    const requiredLimits: Record<string, number> = {};
+    const lim = adapter.limits as unknown as Record<string, number>;
+    for (const key in lim) {
+      const v = lim[key];
+      if (typeof v === 'number') requiredLimits[key] = v;
+    }
+    const gpu = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: `cleardit on ${description.name}` });
+    return new Device(gpu, description);
+  }
+
+  get lost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  private checkAlive(): void {
+    if (this.lostInfo) throw new DeviceLostError(`the GPU device was lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
+  }
+
+  // ---- buffers -----------------------------------------------------------------------------------
+
+  /** Checks a storage binding against the adapter's limit before any work is recorded. */
+  checkBinding(op: string, bytes: number): void {
+    const max = this.limits.maxStorageBufferBindingSize;
+    if (bytes > max) throw new DeviceLimitError(`${op}: storage binding`, bytes, max, 'Split the work or pick an adapter with larger bindings');
+  }
+
+  allocate(bytes: number): GPUBuffer {
+    this.checkAlive();
+    this.checkBinding('allocate', bytes);
+    return this.pool.acquire(bytes);
+  }
+
+  /** Uploads bytes into a buffer. Flushes first: writeBuffer would otherwise overtake recorded work. */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.checkAlive();
+    this.flush();
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4) {
+      const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      padded.set(bytes);
+      bytes = padded;
+    }
+    this.gpu.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  /** Copies `bytes` from a buffer back to the host. Submits everything recorded so far. */
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    this.checkAlive();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.gpu.createBuffer({ size: Math.max(4, size), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+    this.endPass();
+    this.currentEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.flush();
+    try {
+      await Promise.race([
+        staging.mapAsync(0x01 /* READ */),
+        this.lostPromise.then((i) => {
+          throw new DeviceLostError(`the GPU device was lost while reading back (${i.reason}): ${i.message}`);
+        }),
+      ]);
+      await this.throwPendingErrors();
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      if (staging.mapState === 'mapped') staging.unmap();
+      staging.destroy();
+    }
+  }
+
+  // ---- kernels -----------------------------------------------------------------------------------
+
+  private layoutFor(nIn: number, nOut: number): GPUBindGroupLayout {
+    const key = `${nIn}:${nOut}`;
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let i = 0; i < nIn + nOut; i++)
+        entries.push({ binding: i, visibility: 0x4 /* COMPUTE */, buffer: { type: i < nIn ? 'read-only-storage' : 'storage' } });
+      layout = this.gpu.createBindGroupLayout({ entries });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  /** Compiles (or finds in the cache) the pipeline for this WGSL source. Errors surface on the next read or sync. */
+  pipeline(name: string, code: string, nIn: number, nOut: number): GPUComputePipeline {
+    const key = `${nIn}:${nOut}\n${code}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    this.gpu.pushErrorScope('validation');
+    const module = this.gpu.createShaderModule({ code, label: name });
+    p = this.gpu.createComputePipeline({
+      label: name,
+      layout: this.gpu.createPipelineLayout({ bindGroupLayouts: [this.layoutFor(nIn, nOut)] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    this.counters.pipelinesCompiled++;
+    this.pendingErrors.push(
+      this.gpu.popErrorScope().then(async (err) => {
+        if (!err) return null;
+        const info = await module.getCompilationInfo();
+        return new KernelCompileError(name, formatCompileError(name, code, info.messages, err.message));
+      }),
+    );
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Records one dispatch into the current batch. */
+  dispatch(k: KernelLaunch): void {
+    this.checkAlive();
+    const [x, y = 1, z = 1] = k.workgroups;
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg)
+      throw new ClearditError(`${k.name}: dispatch of ${x}×${y}×${z} workgroups exceeds the adapter's ${maxWg} per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.pipeline(k.name, k.code, k.inputs.length, k.outputs.length);
+    const entries = [...k.inputs, ...k.outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const bindGroup = this.gpu.createBindGroup({ layout: this.layoutFor(k.inputs.length, k.outputs.length), entries });
+    if (!this.pass) this.pass = this.currentEncoder().beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.counters.dispatches++;
+    if (++this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.checkAlive();
+    this.endPass();
+    this.currentEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private currentEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.gpu.pushErrorScope('out-of-memory');
+      this.gpu.pushErrorScope('validation');
+      this.encoder = this.gpu.createCommandEncoder();
+    }
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submits everything recorded so far. Cheap when nothing is pending. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.gpu.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatches = 0;
+    this.counters.submits++;
+    const validation = this.gpu.popErrorScope();
+    const oom = this.gpu.popErrorScope();
+    this.pendingErrors.push(
+      validation.then((e) => (e ? new ClearditError(`GPU validation error: ${e.message}`) : null)),
+      oom.then((e) => (e ? new OutOfMemoryError(`the GPU ran out of memory: ${e.message}`) : null)),
+    );
+  }
+
+  private async throwPendingErrors(): Promise<void> {
+    if (!this.pendingErrors.length) return;
+    const pending = this.pendingErrors;
+    this.pendingErrors = [];
+    const errors = (await Promise.all(pending)).filter((e): e is Error => e !== null);
+    if (errors.length) throw errors[0];
+  }
+
+  /** Waits until the GPU has finished all submitted work; throws any deferred error. */
+  async sync(): Promise<void> {
+    this.checkAlive();
+    this.flush();
+    await Promise.race([
+      this.gpu.queue.onSubmittedWorkDone(),
+      this.lostPromise.then((i) => {
+        throw new DeviceLostError(`the GPU device was lost (${i.reason}): ${i.message}`);
+      }),
+    ]);
+    await this.throwPendingErrors();
+  }
+
+  // ---- scopes ------------------------------------------------------------------------------------
+
+  /** @internal Registers a new tensor with the innermost scope. */
+  track(t: Disposable_): void {
+    this.scopes[this.scopes.length - 1]?.add(t);
+  }
+
+  /** @internal Removes a tensor from every scope (it was disposed, or kept). */
+  untrack(t: Disposable_): void {
+    for (const s of this.scopes) s.delete(t);
+  }
+
+  /**
+   * Runs `fn`; every tensor created inside and not returned is disposed when it ends. Returned tensors
+   * (alone, in an array or in a plain object) move to the enclosing scope. `fn` must be synchronous:
+   * recording is synchronous, so this covers any amount of GPU work.
+   */
+  scope<T>(fn: () => T): T {
+    const mine = new Set<Disposable_>();
+    this.scopes.push(mine);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.scopes.pop();
+      for (const t of mine) t.dispose();
+      throw e;
+    }
+    this.scopes.pop();
+    const kept = new Set<unknown>();
+    collectKept(result, kept);
+    for (const t of mine) {
+      if (kept.has(t)) this.track(t);
+      else t.dispose();
+    }
+    return result;
+  }
+
+  /** Releases the pipeline cache and every pooled buffer, then the device itself. */
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    this.pipelines.clear();
+    this.gpu.destroy();
+  }
+}
+
+function collectKept(v: unknown, out: Set<unknown>, depth = 0): void {
+  if (!v || typeof v !== 'object' || depth > 3) return;
+  out.add(v);
+  if (Array.isArray(v)) for (const x of v) collectKept(x, out, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectKept(x, out, depth + 1);
+}

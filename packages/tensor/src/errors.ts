@@ -1,0 +1,70 @@
+// Typed errors with stable names. Every message says what was asked, what was found, and where.
+// Callers match on `error.name` (stable across versions), never on message text.
+
+export class ClearditError extends Error {
+  override name = 'ClearditError';
+}
+
+/** An op got operands whose shapes or dtypes do not fit together. */
+export class ShapeError extends ClearditError {
+  override name = 'ShapeError';
+  constructor(op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** A request is larger than the adapter allows (buffer size, binding size, workgroups). */
+export class DeviceLimitError extends ClearditError {
+  override name = 'DeviceLimitError';
+  constructor(what: string, requested: number, allowed: number, hint = '') {
+    super(`${what}: ${fmtBytes(requested)} requested, the adapter allows ${fmtBytes(allowed)}${hint ? `. ${hint}` : ''}`);
+  }
+}
+
+/** The GPU ran out of memory while creating a buffer. */
+export class OutOfMemoryError extends ClearditError {
+  override name = 'OutOfMemoryError';
+}
+
+/** A WGSL kernel failed to compile; the message carries the compiler's words and the source lines around them. */
+export class KernelCompileError extends ClearditError {
+  override name = 'KernelCompileError';
+  constructor(readonly kernel: string, message: string) {
+    super(message);
+  }
+}
+
+/** The GPU device was lost (driver reset, out of memory in the driver, destroyed). */
+export class DeviceLostError extends ClearditError {
+  override name = 'DeviceLostError';
+}
+
+/** No adapter matched what was asked for, or none could be created. */
+export class AdapterError extends ClearditError {
+  override name = 'AdapterError';
+}
+
+/** A tensor was used after dispose, or disposed twice. */
+export class DisposedError extends ClearditError {
+  override name = 'DisposedError';
+}
+
+/** A safetensors file is malformed or holds something we refuse. Always names the file. */
+export class SafetensorsError extends ClearditError {
+  override name = 'SafetensorsError';
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n} bytes)`;
+}

@@ -1,0 +1,3 @@
+// @cleardit/tensor/node: what needs Node (Dawn adapters, the file system).
+export { createDevice, probeAdapters, ADAPTER_KINDS, SWIFTSHADER_ICDS, type AdapterProbe, type AdapterKind, type CreateDeviceOptions } from './adapter.js';
+export { FileSource, writeSafetensorsFile, type WriteSafetensorsOptions } from './files.js';

@@ -1,0 +1,209 @@
+// Elementwise kernels: unary maps, scalar maps, binary ops with numpy broadcasting, casts.
+// One thread per output element. Shapes are baked into the WGSL, so each shape compiles once.
+// Reference: elementwise.ref.ts.
+
+import { Tensor } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.js';
+import { f32Lit, grid, requireDtype, sameDevice } from './wgsl.js';
+import { ShapeError } from '../errors.js';
+import type { DType } from '../dtype.js';
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sin' | 'cos' | 'abs'
+  | 'silu' | 'gelu_tanh' | 'gelu_erf' | 'sigmoid' | 'square';
+
+/** WGSL for each unary op, over `x: f32`. Helper functions come from PRELUDE. */
+const UNARY: Record<UnaryOp, string> = {
+  neg: '-x',
+  exp: 'exp(x)',
+  log: 'log(x)',
+  sqrt: 'sqrt(x)',
+  rsqrt: 'inverseSqrt(x)',
+  tanh: 'tanh_safe(x)',
+  sin: 'sin(x)',
+  cos: 'cos(x)',
+  abs: 'abs(x)',
+  silu: 'x / (1.0 + exp(-x))',
+  sigmoid: '1.0 / (1.0 + exp(-x))',
+  square: 'x * x',
+  gelu_tanh: '0.5 * x * (1.0 + tanh_safe(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
+  gelu_erf: '0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476))',
+};
+
+// tanh via exp of a non-positive argument never overflows (WGSL's tanh may, for |x| > ~44).
+// erf: Abramowitz & Stegun 7.1.26 is only 1.5e-7 absolute; we use the W. J. Cody-style rational
+// fit from Numerical Recipes' erfc (fractional error < 1.2e-7), good to float32 precision.
+export const PRELUDE = /* wgsl */ `
+fn tanh_safe(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn erf_approx(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+          t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+          t * (-0.82215223 + t * 0.17087277)))))))));
+  return sign(x) * (1.0 - r);
+}
+`;
+
+function mapKernel(op: string, a: Tensor, expr: string): Tensor {
+  requireDtype(op, a, 'f32');
+  const device = a.device;
+  const out = Tensor.empty(device, a.shape);
+  const g = grid(device, a.numel);
+  const code = `${PRELUDE}
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  let x = A[i];
+  O[i] = ${expr};
+}`;
+  device.dispatch({ name: op, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  return out;
+}
+
+export function unary(op: UnaryOp, a: Tensor): Tensor {
+  return mapKernel(op, a, UNARY[op]);
+}
+
+export const neg = (a: Tensor) => unary('neg', a);
+export const exp = (a: Tensor) => unary('exp', a);
+export const log = (a: Tensor) => unary('log', a);
+export const sqrt = (a: Tensor) => unary('sqrt', a);
+export const rsqrt = (a: Tensor) => unary('rsqrt', a);
+export const tanh = (a: Tensor) => unary('tanh', a);
+export const sin = (a: Tensor) => unary('sin', a);
+export const cos = (a: Tensor) => unary('cos', a);
+export const abs = (a: Tensor) => unary('abs', a);
+export const silu = (a: Tensor) => unary('silu', a);
+export const sigmoid = (a: Tensor) => unary('sigmoid', a);
+export const square = (a: Tensor) => unary('square', a);
+export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
+export const geluErf = (a: Tensor) => unary('gelu_erf', a);
+
+/** x^p. Integer p works for negative x (sign follows odd powers); other p require x ≥ 0. */
+export function powScalar(a: Tensor, p: number): Tensor {
+  if (p === 1) return mapKernel('pow', a, 'x');
+  if (p === 2) return mapKernel('pow', a, 'x * x');
+  if (p === 0.5) return mapKernel('pow', a, 'sqrt(x)');
+  if (p === -0.5) return mapKernel('pow', a, 'inverseSqrt(x)');
+  if (p === -1) return mapKernel('pow', a, '1.0 / x');
+  if (p === 0) return mapKernel('pow', a, '1.0');
+  if (Number.isInteger(p)) {
+    const sign = Math.abs(p) % 2 === 1 ? 'select(1.0, -1.0, x < 0.0)' : '1.0';
+    return mapKernel('pow', a, `${sign} * pow(abs(x), ${f32Lit(p)})`);
+  }
+  return mapKernel('pow', a, `pow(x, ${f32Lit(p)})`);
+}
+
+export function addScalar(a: Tensor, s: number): Tensor {
+  return mapKernel('add_scalar', a, `x + ${f32Lit(s)}`);
+}
+
+export function mulScalar(a: Tensor, s: number): Tensor {
+  return mapKernel('mul_scalar', a, `x * ${f32Lit(s)}`);
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+const BINARY: Record<BinaryOp, string> = {
+  add: 'x + y',
+  sub: 'x - y',
+  mul: 'x * y',
+  div: 'x / y',
+  maximum: 'max(x, y)',
+  minimum: 'min(x, y)',
+};
+
+/** The WGSL that maps output index `i` to a broadcast operand's index, or '' when they coincide. */
+export function broadcastIndex(name: string, shape: readonly number[], outShape: readonly number[]): string {
+  if (sameShape(shape, outShape)) return `let ${name} = i;`;
+  const st = broadcastStrides(shape, outShape);
+  const os = stridesOf(outShape);
+  const terms: string[] = [];
+  for (let d = 0; d < outShape.length; d++) {
+    if (st[d] === 0 || outShape[d] === 1) continue;
+    const coord = d === 0 ? `(i / ${os[d]}u)` : `((i / ${os[d]}u) % ${outShape[d]}u)`;
+    terms.push(st[d] === 1 ? coord : `${coord} * ${st[d]}u`);
+  }
+  return `let ${name} = ${terms.length ? terms.join(' + ') : '0u'};`;
+}
+
+export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const device = sameDevice(op, a, b);
+  requireDtype(op, a, 'f32');
+  requireDtype(op, b, 'f32');
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = Tensor.empty(device, shape);
+  const g = grid(device, out.numel);
+  const code = `
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  ${broadcastIndex('ia', a.shape, shape)}
+  ${broadcastIndex('ib', b.shape, shape)}
+  let x = A[ia];
+  let y = B[ib];
+  O[i] = ${BINARY[op]};
+}`;
+  device.dispatch({ name: op, code, inputs: [a.buffer, b.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  return out;
+}
+
+export const add = (a: Tensor, b: Tensor) => binary('add', a, b);
+export const sub = (a: Tensor, b: Tensor) => binary('sub', a, b);
+export const mul = (a: Tensor, b: Tensor) => binary('mul', a, b);
+export const div = (a: Tensor, b: Tensor) => binary('div', a, b);
+export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
+export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
+
+/** Converts between f32, f16 (packed storage), i32 and u32. Float → int truncates toward zero. */
+export function cast(a: Tensor, dtype: DType): Tensor {
+  const device = a.device;
+  if (a.dtype === dtype) return copy(a);
+  const out = Tensor.empty(device, a.shape, dtype);
+  if (dtype === 'f16') {
+    requireDtype('cast', a, 'f32');
+    const words = Math.ceil(a.numel / 2);
+    const g = grid(device, words);
+    const code = `
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<u32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  let lo = A[2u * i];
+  let hi = select(0.0, A[min(2u * i + 1u, ${a.numel - 1}u)], 2u * i + 1u < ${a.numel}u);
+  O[i] = pack2x16float(vec2<f32>(lo, hi));
+}`;
+    device.dispatch({ name: 'cast_f16', code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+    return out;
+  }
+  const src = a.dtype === 'f16' ? 'u32' : a.dtype;
+  const read = a.dtype === 'f16' ? 'unpack2x16float(A[i >> 1u])[i & 1u]' : 'A[i]';
+  const g = grid(device, a.numel);
+  if (a.dtype === 'f16' && dtype !== 'f32') throw new ShapeError('cast', `f16 → ${dtype} is not supported; cast to f32 first`);
+  const code = `
+@group(0) @binding(0) var<storage, read> A: array<${src}>;
+@group(0) @binding(1) var<storage, read_write> O: array<${dtype}>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  O[i] = ${dtype}(${read});
+}`;
+  device.dispatch({ name: `cast_${dtype}`, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  return out;
+}
+
+/** A contiguous copy in a new buffer (same shape and dtype). */
+export function copy(a: Tensor): Tensor {
+  const out = Tensor.empty(a.device, a.shape, a.dtype);
+  if (a.byteSize) a.device.copy(a.buffer, 0, out.buffer, 0, a.byteSize);
+  return out;
+}

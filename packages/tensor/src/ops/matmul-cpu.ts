@@ -1,0 +1,181 @@
+// The matmul kernel for software adapters (llvmpipe, SwiftShader). Same contract as matmul.ts;
+// chosen by matmul() when device.adapter.software is true.
+//
+// Cost model (Mesa 22.3 llvmpipe, gallivm lp_bld_nir_soa.c; checked against measurements):
+// - One invocation per SIMD lane (8 lanes of f32 in a 256-bit vector); a workgroup runs on one
+//   thread, its invocations in chunks of 8 lanes; workgroups are spread over LP_NUM_THREADS threads.
+// - ALU work is cheap: an fma is one vector instruction for 8 lanes, and register spills are plain
+//   vector loads/stores to the stack.
+// - Every storage/workgroup memory load is expensive. The "uniform address" fast path (one scalar
+//   load, broadcast) is taken only when NIR's nir_src_is_always_uniform() holds for the offset — a
+//   constant or a push-constant/uniform-derived expression — AND no exec mask is active (outside all
+//   loops and ifs). An offset built from workgroup_id or a loop counter never qualifies, so in a
+//   matmul every load is the slow path: a real LLVM loop over the 8 lanes that per lane tests the exec
+//   mask, re-reads the buffer base/size, bounds-checks, loads a scalar and inserts it into a vector.
+//   The per-lane overhead is shared by the components of one load, so a vec4 load costs far less
+//   than four scalar loads. Workgroup memory goes through the same per-lane loop: it only adds loads.
+// So the design minimises per-lane load instructions per fma:
+// - Each invocation owns an RM×RN block of C (8×8 for large problems) held in scalar accumulators,
+//   and steps k by 4. Per step it issues RM + RN vec4 loads and 4·RM·RN fmas (256 fmas per 16 loads).
+//   Both operands are read as vec4: along k when the operand is k-contiguous (A, or B with
+//   transposeB — Linear weights), or along m/n when it is not (B [K,N], or A with transposeA), in
+//   which case one k row gives RN/4 vec4 and four k rows give the same RN scalars per k-step. So both
+//   layouts run the same number of loads. An operand whose contiguous extent is not a multiple of 4
+//   falls back to scalar loads (correct, slower); a K that is not a multiple of 4 gets a scalar tail.
+// - Out-of-range rows/columns (odd sizes) load a clamped, valid address and are not stored.
+// - Workgroups are 8×8 invocations (x over column blocks, y over row blocks), so a workgroup covers
+//   64 rows × 64 columns and its A/B working set stays in L1/L2; small M or N shrink the block so few
+//   lanes are wasted.
+
+export interface CpuMatmulGeometry {
+  M: number;
+  N: number;
+  K: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  aBase: string;
+  bBase: string;
+  alpha: string;
+  bias: boolean;
+  nInputs: number;
+}
+
+interface Shape {
+  RM: number;
+  RN: number;
+  WX: number;
+  WY: number;
+}
+
+const TUNE = globalThis.process?.env?.CPU_MM; // e.g. "8,8,8,8" = RM,RN,WX,WY (tuning only)
+
+function shapeFor(M: number, N: number): Shape {
+  if (TUNE) {
+    const [RM, RN, WX, WY] = TUNE.split(',').map(Number);
+    return { RM, RN, WX, WY };
+  }
+  const RM = M >= 8 ? 8 : M >= 4 ? 4 : M;
+  const RN = N >= 8 ? 8 : 4;
+  const WY = Math.min(8, 2 ** Math.ceil(Math.log2(Math.ceil(M / RM))));
+  const WX = 64 / WY;
+  return { RM, RN, WX, WY };
+}
+
+export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups: (z: number) => [number, number, number]; name: string } {
+  const { M, N, K, transposeA: ta, transposeB: tb } = g;
+  const { RM, RN, WX, WY } = shapeFor(M, N);
+  const K4 = K - (K % 4);
+  // An operand: R rows (m for A, n for B) out of `rows`, stored k-contiguous ([rows, K]) or not ([K, rows]).
+  interface Op {
+    name: 'A' | 'B';
+    R: number;
+    rows: number;
+    kc: boolean;
+    vec: boolean;
+    base: string;
+    r0: string;
+  }
+  const ops: Op[] = [
+    { name: 'A', R: RM, rows: M, kc: !ta, vec: !ta ? K % 4 === 0 : M % 4 === 0 && RM % 4 === 0, base: 'aBase', r0: 'row0' },
+    { name: 'B', R: RN, rows: N, kc: tb, vec: tb ? K % 4 === 0 : N % 4 === 0 && RN % 4 === 0, base: 'bBase', r0: 'col0' },
+  ];
+  const ii = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const pre: string[] = [];
+  // value expressions per operand: v[i][kk] for the main loop (k = kq*4) and t[i] for the tail (k)
+  const main: string[] = [];
+  const vals: Record<string, string[][]> = {};
+  const tailLoads: string[] = [];
+  const tailVals: Record<string, string[]> = {};
+  for (const o of ops) {
+    const p = o.name.toLowerCase();
+    const v: string[][] = ii(o.R).map(() => []);
+    const t: string[] = [];
+    if (o.kc) {
+      // element (row r, k) at base + r*K + k
+      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.vec ? '(' : ''}${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u) * ${K}u${o.vec ? ') / 4u' : ''};`);
+      for (const i of ii(o.R)) {
+        if (o.vec) {
+          main.push(`    let ${p}${i} = ${o.name}[${p}o${i} + kq];`);
+          for (const kk of ii(4)) v[i].push(`${p}${i}.${'xyzw'[kk]}`);
+        } else {
+          for (const kk of ii(4)) {
+            main.push(`    let ${p}${i}_${kk} = ${o.name}[${p}o${i} + k + ${kk}u];`);
+            v[i].push(`${p}${i}_${kk}`);
+          }
+        }
+        tailLoads.push(`    let ${p}${i} = ${o.name}[${p}o${i} + k];`);
+        t.push(`${p}${i}`);
+      }
+    } else if (o.vec) {
+      // element (row r, k) at base + k*rows + r; rows%4 == 0, R%4 == 0: groups of 4 rows are one vec4
+      const G = o.R / 4;
+      const rq = o.rows / 4;
+      for (const gq of ii(G)) pre.push(`  let ${p}g${gq} = ${o.base} / 4u + min(${o.r0} / 4u + ${gq}u, ${rq - 1}u);`);
+      for (const kk of ii(4))
+        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${o.name}[${p}g${gq} + (k + ${kk}u) * ${rq}u];`);
+      for (const i of ii(o.R)) for (const kk of ii(4)) v[i].push(`${p}${kk}_${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
+      for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${o.name}[${p}g${gq} + k * ${rq}u];`);
+      for (const i of ii(o.R)) t.push(`${p}${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
+    } else {
+      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u);`);
+      for (const i of ii(o.R))
+        for (const kk of ii(4)) {
+          main.push(`    let ${p}${i}_${kk} = ${o.name}[${p}o${i} + (k + ${kk}u) * ${o.rows}u];`);
+          v[i].push(`${p}${i}_${kk}`);
+        }
+      for (const i of ii(o.R)) {
+        tailLoads.push(`    let ${p}${i} = ${o.name}[${p}o${i} + k * ${o.rows}u];`);
+        t.push(`${p}${i}`);
+      }
+    }
+    vals[o.name] = v;
+    tailVals[o.name] = t;
+  }
+  const [A, B] = [vals.A, vals.B];
+  const fmas: string[] = [];
+  for (const kk of ii(4)) for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
+  const tailFmas = ii(RM).flatMap((i) => ii(RN).map((j) => `    c${i}_${j} = fma(${tailVals.A[i]}, ${tailVals.B[j]}, c${i}_${j});`));
+  const tail = (v: string) => `${v}${g.alpha}${g.bias ? ' + Bias[n]' : ''}`;
+  const store = ii(RM)
+    .map((i) => {
+      const cols = ii(RN).map((j) => `      { let n = col0 + ${j}u; if (n < ${N}u) { C[o + n] = ${tail(`c${i}_${j}`)}; } }`).join('\n');
+      return `  if (row0 + ${i}u < ${M}u) {\n    let o = cBase + (row0 + ${i}u) * ${N}u;\n${cols}\n  }`;
+    })
+    .join('\n');
+  const arr = (o: Op) => (o.vec ? 'array<vec4<f32>>' : 'array<f32>');
+  const code = `
+@group(0) @binding(0) var<storage, read> A: ${arr(ops[0])};
+@group(0) @binding(1) var<storage, read> B: ${arr(ops[1])};
+${g.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
+@group(0) @binding(${g.nInputs}) var<storage, read_write> C: array<f32>;
+@compute @workgroup_size(${WX}, ${WY})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let z = wid.z;
+  let aBase = ${g.aBase};
+  let bBase = ${g.bBase};
+  let row0 = (wid.y * ${WY}u + lid.y) * ${RM}u;
+  let col0 = (wid.x * ${WX}u + lid.x) * ${RN}u;
+${pre.join('\n')}
+${ii(RM).map((i) => `  var c${i}_${ii(RN).join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`).join('\n')}
+  for (var kq = 0u; kq < ${K4 / 4}u; kq = kq + 1u) {
+    let k = kq * 4u;
+${main.join('\n')}
+${fmas.join('\n')}
+  }
+${
+  K4 < K
+    ? `  for (var k = ${K4}u; k < ${K}u; k = k + 1u) {
+${tailLoads.join('\n')}
+${tailFmas.join('\n')}
+  }`
+    : ''
+}
+  let cBase = z * ${M * N}u;
+${store}
+}`;
+  return {
+    code,
+    name: `matmul_cpu${ta ? '_ta' : ''}${tb ? '_tb' : ''}`,
+    workgroups: (z) => [Math.ceil(N / (RN * WX)), Math.ceil(M / (RM * WY)), z],
+  };
+}

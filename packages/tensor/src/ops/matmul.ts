@@ -1,0 +1,173 @@
+// Batched matrix multiply: C = alpha · op(A) · op(B) + bias, with op = identity or transpose,
+// numpy broadcasting over the leading (batch) axes, and a fused bias over the last axis of C.
+// Tiled kernel: a workgroup computes a TM×TN tile of C, staging TK-deep slices of A and B in
+// workgroup memory; each invocation accumulates an RM×RN block in registers, its columns strided
+// by the workgroup width so that neighbouring invocations read neighbouring addresses.
+// The tile shape is per adapter (see tilesFor); the arithmetic is the same. Reference: matmul.ref.ts.
+
+import { Tensor } from '../tensor.js';
+import { ShapeError } from '../errors.js';
+import { broadcastShapes, fmtShape, numel, stridesOf } from '../shape.js';
+import { f32Lit, requireDtype, sameDevice } from './wgsl.js';
+import type { Device } from '../device/device.js';
+import { cpuMatmulPlan } from './matmul-cpu.js';
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Added to every row of C; shape [N]. */
+  bias?: Tensor;
+  /** Scales the product (not the bias). */
+  alpha?: number;
+}
+
+export interface MatmulTiles {
+  TM: number;
+  TN: number;
+  TK: number;
+  RM: number;
+  RN: number;
+}
+
+/** Tile shapes measured best per adapter kind (benchmarks/matmul-tiles.ts); small problems get smaller tiles. */
+export function tilesFor(device: Device, m: number, n: number): MatmulTiles {
+  const big = m * n >= 256 * 256;
+  if (device.adapter.software) return big ? { TM: 64, TN: 64, TK: 16, RM: 8, RN: 8 } : { TM: 32, TN: 32, TK: 16, RM: 4, RN: 4 };
+  return big ? { TM: 64, TN: 64, TK: 16, RM: 4, RN: 4 } : { TM: 32, TN: 32, TK: 16, RM: 2, RN: 2 };
+}
+
+/** The batch index expression of an operand whose batch shape broadcasts to `outBatch`. */
+function batchOffset(batch: readonly number[], outBatch: readonly number[], matSize: number): string {
+  const off = outBatch.length - batch.length;
+  const os = stridesOf(outBatch);
+  const bs = stridesOf(batch);
+  const terms: string[] = [];
+  for (let d = 0; d < outBatch.length; d++) {
+    const bd = batch[d - off];
+    if (d < off || bd === 1) continue;
+    terms.push(`((z / ${os[d]}u) % ${outBatch[d]}u) * ${bs[d - off] * matSize}u`);
+  }
+  return terms.length ? terms.join(' + ') : '0u';
+}
+
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
+  const op = 'matmul';
+  const device = sameDevice(op, a, b, ...(opts.bias ? [opts.bias] : []));
+  requireDtype(op, a, 'f32');
+  requireDtype(op, b, 'f32');
+  if (a.rank < 2 || b.rank < 2) throw new ShapeError(op, `operands need at least 2 axes, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  const [ta, tb] = [!!opts.transposeA, !!opts.transposeB];
+  const M = a.shape[a.rank - (ta ? 1 : 2)];
+  const K = a.shape[a.rank - (ta ? 2 : 1)];
+  const Kb = b.shape[b.rank - (tb ? 1 : 2)];
+  const N = b.shape[b.rank - (tb ? 2 : 1)];
+  if (K !== Kb)
+    throw new ShapeError(op, `inner dimensions differ: A ${fmtShape(a.shape)}${ta ? 'ᵀ' : ''} has K=${K}, B ${fmtShape(b.shape)}${tb ? 'ᵀ' : ''} has K=${Kb}`);
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(op, aBatch, bBatch);
+  if (opts.bias) {
+    requireDtype(op, opts.bias, 'f32');
+    if (opts.bias.numel !== N) throw new ShapeError(op, `bias must have ${N} elements (N), got ${fmtShape(opts.bias.shape)}`);
+  }
+  const out = Tensor.empty(device, [...batch, M, N]);
+  const Z = numel(batch);
+  if (out.numel === 0) return out;
+  device.checkBinding(op, Math.max(a.byteSize, b.byteSize, out.byteSize));
+  const alpha = opts.alpha ?? 1;
+  const inputs = [a.buffer, b.buffer];
+  if (opts.bias) inputs.push(opts.bias.buffer);
+  if (device.adapter.software && !tiles) {
+    const plan = cpuMatmulPlan({
+      M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, nInputs: inputs.length,
+      aBase: batchOffset(aBatch, batch, M * K), bBase: batchOffset(bBatch, batch, K * N),
+      alpha: alpha !== 1 ? ` * ${f32Lit(alpha)}` : '',
+    });
+    device.dispatch({ name: plan.name, code: plan.code, inputs, outputs: [out.buffer], workgroups: plan.workgroups(Z) });
+    return out;
+  }
+  const t = tiles ?? tilesFor(device, M, N);
+  const { TM, TN, TK, RM, RN } = t;
+  const WX = TN / RN;
+  const WY = TM / RM;
+  const threads = WX * WY;
+  const loadA = ta ? `A[aBase + k * ${M}u + m]` : `A[aBase + m * ${K}u + k]`;
+  const loadB = tb ? `B[bBase + n * ${K}u + k]` : `B[bBase + k * ${N}u + n]`;
+  // Fully unrolled register block: llvmpipe keeps private arrays in memory unless every index is a
+  // constant, and the unrolled form costs nothing on hardware compilers.
+  const ii = Array.from({ length: RM }, (_, i) => i);
+  const jj = Array.from({ length: RN }, (_, j) => j);
+  const accDecl = ii.map((i) => `  var c${i}_${jj.join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`).join('\n');
+  const inner = [
+    ...ii.map((i) => `      let a${i} = As[kk * ${TM}u + lid.y * ${RM}u + ${i}u];`),
+    ...jj.map((j) => `      let b${j} = Bs[kk * ${TN}u + lid.x + ${j * WX}u];`),
+    ...ii.flatMap((i) => jj.map((j) => `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)),
+  ].join('\n');
+  const tail = `${alpha !== 1 ? ` * ${f32Lit(alpha)}` : ''}${opts.bias ? ' + Bias[n]' : ''}`;
+  const store = ii
+    .map((i) => {
+      const cols = jj.map((j) => `    { let n = col0 + lid.x + ${j * WX}u; if (n < N) { C[cBase + m * N + n] = c${i}_${j}${tail}; } }`).join('\n');
+      return `  { let m = row0 + lid.y * ${RM}u + ${i}u;\n  if (m < M) {\n${cols}\n  } }`;
+    })
+    .join('\n');
+  const code = `
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+${opts.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
+@group(0) @binding(${inputs.length}) var<storage, read_write> C: array<f32>;
+const M: u32 = ${M}u;
+const N: u32 = ${N}u;
+const K: u32 = ${K}u;
+var<workgroup> As: array<f32, ${TK * TM}>;
+var<workgroup> Bs: array<f32, ${TK * TN}>;
+@compute @workgroup_size(${WX}, ${WY})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let z = wid.z;
+  let aBase = ${batchOffset(aBatch, batch, M * K)};
+  let bBase = ${batchOffset(bBatch, batch, K * N)};
+  let row0 = wid.y * ${TM}u;
+  let col0 = wid.x * ${TN}u;
+  let tid = lid.y * ${WX}u + lid.x;
+${accDecl}
+  for (var k0 = 0u; k0 < K; k0 = k0 + ${TK}u) {
+    for (var e = tid; e < ${TK * TM}u; e = e + ${threads}u) {
+      let kk = e ${ta ? `/ ${TM}u` : `% ${TK}u`};
+      let mm = e ${ta ? `% ${TM}u` : `/ ${TK}u`};
+      let m = row0 + mm;
+      let k = k0 + kk;
+      As[kk * ${TM}u + mm] = select(0.0, ${loadA}, m < M && k < K);
+    }
+    for (var e = tid; e < ${TK * TN}u; e = e + ${threads}u) {
+      let kk = e ${tb ? `% ${TK}u` : `/ ${TN}u`};
+      let nn = e ${tb ? `/ ${TK}u` : `% ${TN}u`};
+      let n = col0 + nn;
+      let k = k0 + kk;
+      Bs[kk * ${TN}u + nn] = select(0.0, ${loadB}, n < N && k < K);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TK}u; kk = kk + 1u) {
+${inner}
+    }
+    workgroupBarrier();
+  }
+  let cBase = z * M * N;
+${store}
+}`;
+  device.dispatch({ name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}`, code, inputs, outputs: [out.buffer], workgroups: [Math.ceil(N / TN), Math.ceil(M / TM), Z] });
+  return out;
+}
+
+/** PyTorch's Linear: x [..., in] · weightᵀ (weight [out, in]) + bias [out]. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  if (weight.rank !== 2) throw new ShapeError('linear', `weight must be [out, in], got ${fmtShape(weight.shape)}`);
+  const inF = weight.shape[1];
+  if (x.shape[x.rank - 1] !== inF)
+    throw new ShapeError('linear', `input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features, weight ${fmtShape(weight.shape)} expects ${inF}`);
+  const rows = x.numel / inF;
+  const flat = x.reshape([rows, inF]);
+  const y = matmul(flat, weight, { transposeB: true, bias });
+  flat.dispose();
+  const shaped = y.reshape([...x.shape.slice(0, -1), weight.shape[0]]);
+  y.dispose();
+  return shaped;
+}

@@ -1,0 +1,45 @@
+// Small helpers shared by the kernel generators: exact float literals, 1-D grids that fit the
+// adapter's 65,535-workgroups-per-dimension limit, and dtype checks with op-named errors.
+
+import type { Tensor } from '../tensor.js';
+import type { Device } from '../device/device.js';
+import { ShapeError } from '../errors.js';
+import { fmtShape } from '../shape.js';
+import type { DType } from '../dtype.js';
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** A WGSL expression that is exactly the float32 nearest to x (decimal printing can round differently). */
+export function f32Lit(x: number): string {
+  f32[0] = x;
+  if (Number.isFinite(f32[0]) && f32[0] === Math.fround(x) && Number.isInteger(f32[0]) && Math.abs(f32[0]) < 2 ** 24)
+    return `${f32[0]}.0`;
+  return `bitcast<f32>(0x${u32[0].toString(16)}u)`;
+}
+
+export const WG = 256;
+
+/** Workgroups for `n` threads of WG each, folded into 2-D when more than 65,535 are needed. */
+export function grid(device: Device, n: number, wg = WG): { workgroups: [number, number]; index: string } {
+  const groups = Math.ceil(n / wg);
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(groups, max);
+  const y = Math.ceil(groups / max);
+  return {
+    workgroups: [Math.max(x, groups === 0 ? 0 : 1), y],
+    // gid is the global_invocation_id builtin; the caller declares it.
+    index: `let i = gid.x + gid.y * ${x * wg}u;\n  if (i >= ${n}u) { return; }`,
+  };
+}
+
+export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
+  if (!allowed.includes(t.dtype))
+    throw new ShapeError(op, `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${t.dtype === 'f16' ? '; cast it to f32 first' : ''}`);
+}
+
+export function sameDevice(op: string, ...ts: Tensor[]): Device {
+  const d = ts[0].device;
+  for (const t of ts) if (t.device !== d) throw new ShapeError(op, 'operands live on different devices');
+  return d;
+}

@@ -157,7 +157,7 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<D
       want === 'auto'
         ? kind === 'hardware'
           ? 'hardware adapter found'
-          : `no hardware adapter; ${kind} is the ${kind === 'llvmpipe' ? 'fastest' : 'remaining'} software adapter (${tried.join('; ')})`
+          : `${tried.join('; ')}; ${kind} is the ${kind === 'llvmpipe' ? 'fastest' : 'remaining'} software adapter`
         : `asked for '${want}'${options.adapter ? '' : ' (CLEARDIT_ADAPTER)'}`;
     const device = await Device.fromAdapter(p.adapter, d);
     (device as unknown as { keepAlive: unknown }).keepAlive = p.gpu; // the Dawn instance must outlive the device

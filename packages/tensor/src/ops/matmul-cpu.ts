@@ -47,9 +47,9 @@ interface Shape {
   WY: number;
 }
 
-const TUNE = globalThis.process?.env?.CPU_MM; // e.g. "8,8,8,8" = RM,RN,WX,WY (tuning only)
 
 function shapeFor(M: number, N: number): Shape {
+  const TUNE = globalThis.process?.env?.CPU_MM; // e.g. "8,8,8,8" = RM,RN,WX,WY (tuning only)
   if (TUNE) {
     const [RM, RN, WX, WY] = TUNE.split(',').map(Number);
     return { RM, RN, WX, WY };

@@ -1,0 +1,28 @@
+// The cleardit command line. Each subcommand lives in commands/; this file wires them together and
+// maps errors to exit codes: 0 ok, 1 a failure of what was checked or run, 2 bad usage or input.
+import { Command, CommanderError } from 'commander';
+import { deviceCommand } from './commands/device.js';
+import { EXIT, UsageError } from './exit.js';
+
+const program = new Command();
+program
+  .name('cleardit')
+  .description('Diffusion transformers on WebGPU, made cheap at high resolution with CLEAR local attention.')
+  .option('--adapter <name>', 'WebGPU adapter: auto, hardware, llvmpipe, swiftshader, or text in its name (env CLEARDIT_ADAPTER)')
+  .showHelpAfterError('(run cleardit --help for usage)')
+  .exitOverride();
+
+deviceCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(EXIT.ok);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help and version exit 0; every parse error (unknown flag, missing argument) is a usage error
+    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  const err = e as Error;
+  process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
+  process.exit(err instanceof UsageError || err.name === 'SafetensorsError' || err.name === 'AdapterError' ? EXIT.usage : EXIT.failed);
+}

@@ -29,7 +29,7 @@ async function check(aB: number[], bB: number[], M: number, N: number, K: number
   console.log(ok ? 'ok ' : 'BAD', JSON.stringify({ aB, bB, M, N, K, ta, tb, bias, alpha }), err.toExponential(2));
   a.dispose(); b.dispose(); c.dispose(); bt?.dispose();
 }
-const sizes: [number, number, number][] = [[33, 7, 129], [1, 1, 1], [5, 3, 2], [8, 8, 8], [64, 64, 64], [65, 67, 63], [4, 12, 16], [100, 36, 20], [1, 130, 64], [3, 256, 17], [130, 4, 9], [17, 40, 0 + 8]];
+const sizes: [number, number, number][] = [[33, 7, 129], [1, 1, 1], [5, 3, 2], [8, 8, 8], [64, 64, 64], [65, 67, 63], [4, 12, 16], [100, 36, 20], [1, 130, 64], [3, 256, 17], [130, 4, 9], [17, 40, 8], [1030, 36, 9], [1024, 20, 12], [2, 1040, 5], [1100, 3, 7]];
 for (const [M, N, K] of sizes) for (const ta of [false, true]) for (const tb of [false, true])
   await check([], [], M, N, K, ta, tb, (M + N) % 2 === 0, 1);
 for (const ta of [false, true]) for (const tb of [false, true]) {

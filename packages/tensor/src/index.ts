@@ -17,3 +17,5 @@ export type { AdapterDescription, KernelLaunch } from './device/device.js';
 export { f32Lit, grid } from './ops/wgsl.js';
 export * as ref from './reference.js';
 export * from './safetensors/index.js';
+export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
+export { describeAdapter, isSoftwareAdapter } from './device/describe.js';

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { create } from 'webgpu';
 import { Device, type AdapterDescription } from '../device/device.js';
+import { describeAdapter } from '../device/describe.js';
 import { AdapterError } from '../errors.js';
 
 export const SWIFTSHADER_ICDS = [
@@ -32,19 +33,6 @@ export interface AdapterProbe {
 interface Probed extends AdapterProbe {
   adapter?: GPUAdapter;
   gpu?: GPU;
-}
-
-function isSoftware(info: GPUAdapterInfo, adapter: GPUAdapter): boolean {
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic/.test(text) || Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
-}
-
-function describe(kind: AdapterKind, backend: string, adapter: GPUAdapter, featureLevel: 'core' | 'compatibility'): AdapterDescription {
-  const info = adapter.info;
-  const software = isSoftware(info, adapter);
-  const text = `${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  const name = text.includes('llvmpipe') ? 'llvmpipe' : text.includes('swiftshader') ? 'swiftshader' : info.device || info.description || info.vendor || kind;
-  return { name, backend, vendor: info.vendor, description: info.description || info.device, software, featureLevel, reason: '' };
 }
 
 function prepareEnv(): void {
@@ -93,7 +81,7 @@ function found(kind: AdapterKind, backend: string, gpu: GPU, adapter: GPUAdapter
   const limits: Record<string, number> = {};
   const lim = adapter.limits as unknown as Record<string, number>;
   for (const k in lim) if (typeof lim[k] === 'number') limits[k] = lim[k];
-  return { kind, backend, found: true, gpu, adapter, description: describe(kind, backend, adapter, fl), features: [...(adapter.features as unknown as Iterable<string>)].sort(), limits };
+  return { kind, backend, found: true, gpu, adapter, description: describeAdapter(adapter, backend, fl, kind), features: [...(adapter.features as unknown as Iterable<string>)].sort(), limits };
 }
 
 export const ADAPTER_KINDS: AdapterKind[] = ['hardware', 'llvmpipe', 'swiftshader'];

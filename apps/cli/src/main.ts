@@ -2,6 +2,8 @@
 // maps errors to exit codes: 0 ok, 1 a failure of what was checked or run, 2 bad usage or input.
 import { Command, CommanderError } from 'commander';
 import { deviceCommand } from './commands/device.js';
+import { flopsCommand } from './commands/flops.js';
+import { checkCommand } from './commands/check.js';
 import { EXIT, UsageError } from './exit.js';
 
 const program = new Command();
@@ -13,6 +15,8 @@ program
   .exitOverride();
 
 deviceCommand(program);
+checkCommand(program);
+flopsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,68 @@
+// `cleardit check FILE...`: runs the computation each reference-vector file describes, on the chosen
+// adapter, and prints per output the max absolute and relative error and PASS or FAIL.
+// Exit: 0 all pass, 1 any FAIL, 2 a file unreadable or not recognised.
+import type { Command } from 'commander';
+import { SafetensorsReader } from '@cleardit/tensor';
+import { FileSource, createDevice } from '@cleardit/tensor/node';
+import { attentionChecker } from '../check/attention.js';
+import type { Checker, CheckResult } from '../check/types.js';
+import { EXIT } from '../exit.js';
+
+/** Checkers in the order they are tried. The models issue adds transformer, decoder and sampling files. */
+export const CHECKERS: Checker[] = [attentionChecker];
+
+function print(file: string, adapter: string, res: CheckResult): void {
+  console.log(`${file}: ${res.title} — on ${adapter}`);
+  console.log(`  ${'output'.padEnd(18)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)} ${'tolerance'.padStart(14)}  result`);
+  for (const r of res.rows) {
+    const nums = r.text ? r.text.padStart(21) : `${r.maxAbs.toExponential(2).padStart(10)} ${r.maxRel.toExponential(2).padStart(10)}`;
+    const tol = r.text ? 'exact' : `${r.tolerance.toExponential(0)} ${r.absolute ? 'abs' : 'rel'}`;
+    console.log(`  ${r.output.padEnd(18)} ${nums} ${tol.padStart(14)}  ${r.pass ? 'PASS' : 'FAIL'}`);
+  }
+  for (const s of res.skipped) console.log(`  ${s.output.padEnd(18)} ${'skipped'.padStart(21)} ${''.padStart(14)}  (${s.reason})`);
+}
+
+export function checkCommand(program: Command): void {
+  program
+    .command('check')
+    .description('check cleardit against reference-vector files (safetensors with inputs.* and outputs.*)')
+    .argument('<files...>', 'reference-vector files, e.g. ../shared/golden/clear-attn-a.safetensors')
+    .addHelpText(
+      'after',
+      `
+Each file is recognised by its tensor names and metadata:
+  attention  inputs.q, inputs.k, inputs.v (+ inputs.dout for gradients), geometry in __metadata__
+Errors are relative to the largest magnitude of each reference output (attention: 1e-4).
+Exit status: 0 all PASS, 1 any FAIL, 2 a file unreadable or not recognised.
+
+Example:
+  cleardit check ../shared/golden/clear-attn-a.safetensors ../shared/golden/clear-attn-a-down.safetensors`,
+    )
+    .action(async (files: string[], _opts: unknown, cmd: Command) => {
+      const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
+      let status: number = EXIT.ok;
+      for (const file of files) {
+        let reader: SafetensorsReader;
+        try {
+          reader = await SafetensorsReader.open(await FileSource.open(file));
+        } catch (e) {
+          process.stderr.write(`cleardit: ${(e as Error).message}\n`);
+          status = EXIT.usage;
+          continue;
+        }
+        const checker = CHECKERS.find((c) => c.recognize(reader));
+        if (!checker) {
+          process.stderr.write(`cleardit: ${file}: not a reference-vector file cleardit recognises (${CHECKERS.map((c) => c.name).join(', ')}); it has ${reader.keys().slice(0, 5).join(', ')}${reader.keys().length > 5 ? ', …' : ''}\n`);
+          status = EXIT.usage;
+          await reader.close();
+          continue;
+        }
+        const res = await device.scope(() => checker.run(device, reader));
+        print(file, device.adapter.name, res);
+        await reader.close();
+        if (res.rows.some((r) => !r.pass) && status === EXIT.ok) status = EXIT.failed;
+      }
+      device.destroy();
+      process.exit(status);
+    });
+}

@@ -1,0 +1,17 @@
+// Flag parsing helpers: every bad value becomes a one-line UsageError naming the flag.
+import { UsageError } from './exit.js';
+
+export function positiveInt(flag: string, value: string, allowZero = false): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || (!allowZero && n === 0))
+    throw new UsageError(`${flag} expects a ${allowZero ? 'non-negative' : 'positive'} integer, got '${value}'`);
+  return n;
+}
+
+export function positiveNumbers(flag: string, values: string[], integer: boolean): number[] {
+  return values.map((v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} expects positive ${integer ? 'integers' : 'numbers'}, got '${v}'`);
+    return n;
+  });
+}

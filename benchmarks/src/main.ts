@@ -1,14 +1,26 @@
-// cleardit benchmarks: `pnpm bench [name...] [--adapter NAME]`. Names: matmul (default: all).
+// cleardit benchmarks: `pnpm bench [name...] [--adapter NAME] [--grids 16,32] [--heads 24] [--radius 16]`.
+// Names: matmul, attention (default: all).
 import { createDevice } from '@cleardit/tensor/node';
 import { benchMatmul } from './matmul.js';
+import { benchAttention } from './attention.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--adapter');
 const adapter = at >= 0 ? args.splice(at, 2)[1] : undefined;
-const names = args.length ? args : ['matmul'];
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const grids = flag('--grids')?.split(',').map(Number);
+const heads = Number(flag('--heads') ?? 24);
+const radius = Number(flag('--radius') ?? 16);
+const names = args.length ? args : ['matmul', 'attention'];
 const device = await createDevice({ adapter });
 console.log(`adapter: ${device.adapter.name} (${device.adapter.backend}) — ${device.adapter.reason}`);
-const all: Record<string, () => Promise<void>> = { matmul: () => benchMatmul(device) };
+const all: Record<string, () => Promise<void>> = {
+  matmul: () => benchMatmul(device),
+  attention: () => benchAttention(device, { grids, heads, radius }),
+};
 for (const n of names) {
   const run = all[n];
   if (!run) {

@@ -24,7 +24,9 @@ function texKernel(M: number, N: number, K: number, tb: boolean, RM: number, RN:
     for (const j of ii(RN)) for (const kk of ii(4)) B[j].push(`b${kk}_${Math.floor(j / 4)}.${'xyzw'[j % 4]}`);
   }
   const fmas: string[] = [];
-  for (const kk of ii(4)) for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
+  if (process.env.ORDER === 'ijk') { for (const i of ii(RM)) for (const j of ii(RN)) for (const kk of ii(4)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`); }
+  else if (process.env.ORDER === 'ijk1') { for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][3]}, ${B[j][3]}, fma(${A[i][2]}, ${B[j][2]}, fma(${A[i][1]}, ${B[j][1]}, fma(${A[i][0]}, ${B[j][0]}, c${i}_${j}))));`); }
+  else for (const kk of ii(4)) for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
   const store = ii(RM).map((i) => `  if (row0 + ${i}u < ${M}u) {\n    let o = (row0 + ${i}u) * ${N}u;\n` + ii(RN).map((j) => `      { let n = col0 + ${j}u; if (n < ${N}u) { C[o + n] = c${i}_${j}; } }`).join('\n') + '\n  }').join('\n');
   return `
 @group(0) @binding(0) var TA: texture_2d<f32>;

@@ -19,3 +19,4 @@ export * as ref from './reference.js';
 export * from './safetensors/index.js';
 export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
 export { describeAdapter, isSoftwareAdapter } from './device/describe.js';
+export * from './ops/rope.js';

@@ -7,3 +7,4 @@ export { matmul, linear } from './ops/matmul.ref.js';
 export { permute, concat, slice, indexSelect, upsampleNearest2x } from './ops/layout.ref.js';
 export { conv2d } from './ops/conv.ref.js';
 export { scaledDotProductAttention } from './ops/attention.ref.js';
+export { rope } from './ops/rope.ref.js';

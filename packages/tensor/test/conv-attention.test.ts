@@ -44,3 +44,15 @@ describe('plain scaled-dot-product attention', () => {
     }
   });
 });
+
+describe('rotary embedding', () => {
+  it('rotates adjacent pairs by the per-token 2×2 matrices, broadcast over batch and heads', async () => {
+    const { rope } = await import('../src/index.js');
+    for (const [i, [B, H, L, D]] of [[1, 1, 1, 2], [2, 3, 7, 16], [1, 2, 33, 6]].entries()) {
+      const x = randHost([B, H, L, D], 80 + i);
+      const theta = randHost([L, D / 2], 90 + i, 3);
+      const pe = ref.host([L, D / 2, 2, 2], Array.from(theta.data).flatMap((t) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)].map(Math.fround)));
+      await expectClose(rope(up(d, x), up(d, pe)), ref.rope(x, pe), { atol: 1e-6, rtol: 1e-6 }, `rope ${[B, H, L, D]}`);
+    }
+  });
+});

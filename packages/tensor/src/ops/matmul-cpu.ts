@@ -137,7 +137,8 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
   }
   const [A, B] = [vals.A, vals.B];
   const fmas: string[] = [];
-  for (const kk of ii(4)) for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
+  if ((globalThis as any).__ORDER === 'ijk') { for (const i of ii(RM)) for (const j of ii(RN)) for (const kk of ii(4)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`); }
+  else for (const kk of ii(4)) for (const i of ii(RM)) for (const j of ii(RN)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
   const tailFmas = ii(RM).flatMap((i) => ii(RN).map((j) => `    c${i}_${j} = fma(${tailVals.A[i]}, ${tailVals.B[j]}, c${i}_${j});`));
   const tail = (v: string) => `${v}${g.alpha}${g.bias ? ' + Bias[n]' : ''}`;
   const store = ii(RM)

@@ -1,0 +1,86 @@
+// Class-conditional DiT with adaLN-Zero (spec/dit.md §2–5), on diffusers DiTTransformer2DModel names,
+// with facebookresearch/DiT's semantics (the weights were trained with them). The 'diffusers' mode
+// reproduces stock diffusers instead (timestep frequencies /127, MLP-branch LayerNorm eps 1e-5).
+// forward(): latent x [n, C, G₀, G₀], integer timesteps t [n], class ids y [n] → [n, C_out, G₀, G₀].
+import { type Device, type Tensor, tensor, add, mul, conv2d, permute, gather, linear, silu } from '@cleardit/tensor';
+import { type DitConfig, ditOutChannels } from './config.js';
+import { Weights } from '../weights.js';
+import { timestepEmbedding, ditPosEmbed } from '../embeddings.js';
+import { modulate, chunks, attend, mlp, siluLinear } from '../layers.js';
+import { AttentionPlans, FULL, type AttentionMode } from '../attention-mode.js';
+
+export type DitSemantics = 'dit' | 'diffusers';
+
+export interface DitTaps {
+  c?: (c: Tensor) => void;
+  posEmbed?: (pos: Float32Array) => void;
+}
+
+export class DitTransformer {
+  readonly family = 'dit';
+  attention: AttentionMode = FULL;
+  semantics: DitSemantics = 'dit';
+  private plans: AttentionPlans;
+
+  constructor(
+    readonly device: Device,
+    readonly config: DitConfig,
+    readonly weights: Weights,
+  ) {
+    this.plans = new AttentionPlans(device);
+  }
+
+  setAttention(mode: AttentionMode): void {
+    this.attention = mode;
+  }
+
+  private lin(x: Tensor, name: string): Tensor {
+    return linear(x, this.weights.get(`${name}.weight`), this.weights.get(`${name}.bias`));
+  }
+
+  forward(x: Tensor, t: number[], y: number[], taps: DitTaps = {}): Tensor {
+    const c = this.config;
+    const d = this.device;
+    return d.scope(() => {
+      const [n, , g0] = x.shape;
+      const p = c.patchSize;
+      const G = g0 / p;
+      const D = c.hiddenSize;
+      const W = (k: string) => this.weights.get(k);
+      for (const label of y)
+        if (!Number.isInteger(label) || label < 0 || label > c.numClasses) throw new RangeError(`DiT: class ${label} is outside 0..${c.numClasses} (${c.numClasses} is the null class)`);
+      // patch embedding [n, D, G, G] → [n, T, D], plus the fixed 2-D table
+      const pos = ditPosEmbed(G, D);
+      taps.posEmbed?.(pos);
+      let h = add(permute(conv2d(x, W('pos_embed.proj.weight'), { bias: W('pos_embed.proj.bias'), stride: p }).reshape([n, D, G * G]), [0, 2, 1]), tensor(d, pos, [1, G * G, D]));
+      // conditioning c = t_emb + y_emb, from block 0's embedder copy
+      const e = 'transformer_blocks.0.norm1.emb';
+      const temb = timestepEmbedding(t, 256, { factor: 1, freqShift: this.semantics === 'diffusers' ? 1 : 0 });
+      const tEmb = this.lin(silu(this.lin(tensor(d, temb, [n, 256]), `${e}.timestep_embedder.linear_1`)), `${e}.timestep_embedder.linear_2`);
+      const yEmb = gather(W(`${e}.class_embedder.embedding_table.weight`), tensor(d, y, [n], 'i32'));
+      const cond = add(tEmb, yEmb); // [n, D]
+      taps.c?.(cond);
+      const att = this.plans.forGeometry(this.attention, 0, G, G, D / c.numHeads);
+      const mlpEps = this.semantics === 'diffusers' ? 1e-5 : 1e-6;
+      for (let i = 0; i < c.depth; i++) {
+        const b = `transformer_blocks.${i}`;
+        const [sMsa, scMsa, gMsa, sMlp, scMlp, gMlp] = chunks(siluLinear(cond, W(`${b}.norm1.linear.weight`), W(`${b}.norm1.linear.bias`)), 6);
+        const a = modulate(h, sMsa, scMsa);
+        const heads = (name: string) => permute(this.lin(a, `${b}.attn1.${name}`).reshape([n, G * G, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
+        const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), att);
+        h = add(h, mul(gMsa, this.lin(o, `${b}.attn1.to_out.0`)));
+        h = add(h, mul(gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), W(`${b}.ff.net.0.proj.weight`), W(`${b}.ff.net.0.proj.bias`), W(`${b}.ff.net.2.weight`), W(`${b}.ff.net.2.bias`))));
+      }
+      const [shift, scale] = chunks(siluLinear(cond, W('proj_out_1.weight'), W('proj_out_1.bias')), 2);
+      const out = this.lin(modulate(h, shift, scale), 'proj_out_2'); // [n, T, p·p·C]
+      // unpatchify, channel fastest: img[n, ch, i·p + a, j·p + b] = out[n, i·G + j, (a·p + b)·C + ch]
+      const C = ditOutChannels(c);
+      return permute(out.reshape([n, G, G, p, p, C]), [0, 5, 1, 3, 2, 4]).reshape([n, C, G * p, G * p]);
+    });
+  }
+
+  dispose(): void {
+    this.plans.dispose();
+    this.weights.dispose();
+  }
+}

@@ -1,0 +1,38 @@
+// Loading a model from a tensor source: detect, check every key and shape, check the device can hold
+// it, then stream the weights. Returns the network and the load report.
+import type { Device } from '@cleardit/tensor';
+import type { TensorSource } from './source.js';
+import { detect, planLoad, assertLoadable, loadWeights, type Detected, type LoadPlan, type LoadOptions } from './checkpoint.js';
+import { FluxTransformer } from './flux/transformer.js';
+import { DitTransformer } from './dit/transformer.js';
+import { VaeDecoder } from './vae/decoder.js';
+import type { FluxConfig } from './flux/config.js';
+import type { DitConfig } from './dit/config.js';
+import type { VaeConfig } from './vae/config.js';
+import type { AttentionMode } from './attention-mode.js';
+
+export type Model = FluxTransformer | DitTransformer | VaeDecoder;
+
+export interface LoadedModel {
+  model: Model;
+  detected: Detected;
+  plan: LoadPlan;
+}
+
+export interface LoadModelOptions extends LoadOptions {
+  attention?: AttentionMode;
+  vaeHint?: Partial<VaeConfig>;
+}
+
+export async function loadModel(device: Device, src: TensorSource, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const detected = detect(src, opts.vaeHint);
+  const plan = planLoad(src, detected);
+  assertLoadable(src, plan, device, opts.memoryBudget, opts.allowUnexpected);
+  const weights = await loadWeights(device, src, detected, src.name, opts);
+  let model: Model;
+  if (detected.family === 'flux') model = new FluxTransformer(device, detected.config as FluxConfig, weights);
+  else if (detected.family === 'dit') model = new DitTransformer(device, detected.config as DitConfig, weights);
+  else model = new VaeDecoder(device, detected.config as VaeConfig, weights);
+  if (opts.attention && 'setAttention' in model) model.setAttention(opts.attention);
+  return { model, detected, plan };
+}

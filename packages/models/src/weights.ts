@@ -1,0 +1,47 @@
+// A model's parameters: GPU tensors under their canonical checkpoint names (BFL names for FLUX and
+// its autoencoder, diffusers names for DiT and the SD VAE), so loading is a copy. get() names the key
+// and the model when one is missing; expect() checks a shape and names both shapes.
+import { type Tensor, fmtShape } from '@cleardit/tensor';
+
+export class WeightError extends Error {
+  override name = 'WeightError';
+}
+
+export class Weights {
+  readonly tensors = new Map<string, Tensor>();
+  constructor(readonly model: string) {}
+
+  set(name: string, t: Tensor): void {
+    this.tensors.get(name)?.dispose();
+    this.tensors.set(name, t.keep());
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  get(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new WeightError(`${this.model}: missing weight '${name}'`);
+    return t;
+  }
+
+  /** The weight, checked against the expected shape. */
+  expect(name: string, shape: readonly number[]): Tensor {
+    const t = this.get(name);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      throw new WeightError(`${this.model}: weight '${name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
+    return t;
+  }
+
+  get parameterCount(): number {
+    let n = 0;
+    for (const t of this.tensors.values()) n += t.numel;
+    return n;
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
+}

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { deviceCommand } from './commands/device.js';
 import { flopsCommand } from './commands/flops.js';
 import { checkCommand } from './commands/check.js';
+import { inspectCommand } from './commands/inspect.js';
 import { EXIT, UsageError } from './exit.js';
 
 const program = new Command();
@@ -16,6 +17,7 @@ program
 
 deviceCommand(program);
 checkCommand(program);
+inspectCommand(program);
 flopsCommand(program);
 
 try {

@@ -21,10 +21,15 @@ export interface CheckResult {
   skipped: { output: string; reason: string }[];
 }
 
+export interface CheckOptions {
+  /** DiT: facebookresearch/DiT's semantics (default) or stock diffusers'. */
+  ditSemantics: 'dit' | 'diffusers';
+}
+
 export interface Checker {
   name: string;
   recognize(reader: SafetensorsReader): boolean;
-  run(device: Device, reader: SafetensorsReader): Promise<CheckResult>;
+  run(device: Device, reader: SafetensorsReader, opts: CheckOptions): Promise<CheckResult>;
 }
 
 export function compare(output: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number, absolute = false): CheckRow {

@@ -1,15 +1,16 @@
 // `cleardit check FILE...`: runs the computation each reference-vector file describes, on the chosen
 // adapter, and prints per output the max absolute and relative error and PASS or FAIL.
 // Exit: 0 all pass, 1 any FAIL, 2 a file unreadable or not recognised.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { SafetensorsReader } from '@cleardit/tensor';
 import { FileSource, createDevice } from '@cleardit/tensor/node';
 import { attentionChecker } from '../check/attention.js';
+import { fluxChecker, ditChecker, vaeChecker } from '../check/models.js';
 import type { Checker, CheckResult } from '../check/types.js';
 import { EXIT } from '../exit.js';
 
-/** Checkers in the order they are tried. The models issue adds transformer, decoder and sampling files. */
-export const CHECKERS: Checker[] = [attentionChecker];
+/** Checkers in the order they are tried. */
+export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker];
 
 function print(file: string, adapter: string, res: CheckResult): void {
   console.log(`${file}: ${res.title} — on ${adapter}`);
@@ -27,18 +28,24 @@ export function checkCommand(program: Command): void {
     .command('check')
     .description('check cleardit against reference-vector files (safetensors with inputs.* and outputs.*)')
     .argument('<files...>', 'reference-vector files, e.g. ../shared/golden/clear-attn-a.safetensors')
+    .addOption(new Option('--dit-semantics <mode>', 'DiT: facebookresearch/DiT (what the weights were trained with) or stock diffusers').choices(['dit', 'diffusers']).default('dit'))
     .addHelpText(
       'after',
       `
 Each file is recognised by its tensor names and metadata:
   attention  inputs.q, inputs.k, inputs.v (+ inputs.dout for gradients), geometry in __metadata__
-Errors are relative to the largest magnitude of each reference output (attention: 1e-4).
+  FLUX       weights.double_blocks… (or diffusers names), inputs.img/img_ids/txt/txt_ids/timesteps/y/guidance
+  DiT        weights.pos_embed.proj… (diffusers) or x_embedder… (original), inputs.x/t/y
+  decoder    weights.decoder…, inputs.z
+Attention errors are relative to the largest output magnitude (1e-4); model errors are absolute
+(FLUX 1e-5, its -strong file 5e-4, DiT 1e-4, decoders 5e-5, as the golden README states).
+Outputs a model cannot produce are listed as skipped, never passed.
 Exit status: 0 all PASS, 1 any FAIL, 2 a file unreadable or not recognised.
 
 Example:
   cleardit check ../shared/golden/clear-attn-a.safetensors ../shared/golden/clear-attn-a-down.safetensors`,
     )
-    .action(async (files: string[], _opts: unknown, cmd: Command) => {
+    .action(async (files: string[], opts: { ditSemantics: 'dit' | 'diffusers' }, cmd: Command) => {
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       let status: number = EXIT.ok;
       for (const file of files) {
@@ -57,7 +64,7 @@ Example:
           await reader.close();
           continue;
         }
-        const res = await device.scope(() => checker.run(device, reader));
+        const res = await checker.run(device, reader, { ditSemantics: opts.ditSemantics });
         print(file, device.adapter.name, res);
         await reader.close();
         if (res.rows.some((r) => !r.pass) && status === EXIT.ok) status = EXIT.failed;

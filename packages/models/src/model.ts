@@ -2,7 +2,7 @@
 // it, then stream the weights. Returns the network and the load report.
 import type { Device } from '@cleardit/tensor';
 import type { TensorSource } from './source.js';
-import { detect, planLoad, assertLoadable, loadWeights, type Detected, type LoadPlan, type LoadOptions } from './checkpoint.js';
+import { detect, planLoad, assertLoadable, loadWeights, CheckpointError, type Detected, type LoadPlan, type LoadOptions } from './checkpoint.js';
 import { FluxTransformer } from './flux/transformer.js';
 import { DitTransformer } from './dit/transformer.js';
 import { VaeDecoder } from './vae/decoder.js';
@@ -22,10 +22,14 @@ export interface LoadedModel {
 export interface LoadModelOptions extends LoadOptions {
   attention?: AttentionMode;
   vaeHint?: Partial<VaeConfig>;
+  /** Refuse a checkpoint of another family (e.g. a VAE given where a transformer is wanted). */
+  family?: Detected['family'];
 }
 
 export async function loadModel(device: Device, src: TensorSource, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const detected = detect(src, opts.vaeHint);
+  if (opts.family && detected.family !== opts.family)
+    throw new CheckpointError(`${src.name}: this is a ${detected.family} checkpoint (${detected.naming} names), not a ${opts.family} one`);
   const plan = planLoad(src, detected);
   assertLoadable(src, plan, device, opts.memoryBudget, opts.allowUnexpected);
   const weights = await loadWeights(device, src, detected, src.name, opts);

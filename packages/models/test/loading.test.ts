@@ -1,0 +1,207 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, openSync, ftruncateSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Device, encodeSafetensors, type SafetensorsDType } from '@cleardit/tensor';
+import { createDevice } from '@cleardit/tensor/node';
+import { loadModel, detect, planLoad, fluxKeys, FLUX_PRESETS, fluxDiffusersMap, ditOriginalMap, ReaderSource, FluxTransformer, DitTransformer, type FluxConfig, type DitConfig, type KeyMap } from '../src/index.js';
+import { openCheckpoint } from '../src/node/index.js';
+import { openGolden, fixture, input, maxAbs } from './golden.js';
+
+let d: Device;
+const dir = mkdtempSync(join(tmpdir(), 'cleardit-models-'));
+beforeAll(async () => {
+  d = await createDevice();
+});
+
+type Tensors = Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }>;
+
+/** Canonical tensors of a golden file (prefix weights. stripped) plus its non-weight tensors. */
+async function goldenTensors(file: string): Promise<{ weights: Tensors; rest: Tensors; meta: Record<string, string> }> {
+  const r = await openGolden(file);
+  const weights: Tensors = {};
+  const rest: Tensors = {};
+  for (const k of r.keys()) {
+    const t = { dtype: 'F32' as const, shape: [...r.info(k).shape], data: await r.readF32(k) };
+    if (k.startsWith('weights.')) weights[k.slice(8)] = t;
+    else rest[k] = t;
+  }
+  return { weights, rest, meta: { ...r.metadata } };
+}
+
+/** Rewrites canonical tensors under another naming, the inverse of a KeyMap (split rows, swap halves back, fuse slices). */
+function rename(canonical: Tensors, map: KeyMap, partRows: (name: string, parts: string[], rows: number) => number[]): Tensors {
+  const out: Tensors = {};
+  for (const [name, src] of map) {
+    const t = canonical[name];
+    let data = t.data;
+    if (src.swapHalves) data = Float32Array.from([...data.subarray(data.length / 2), ...data.subarray(0, data.length / 2)]);
+    if (src.rows) {
+      const [a] = src.rows;
+      const part = src.parts[0];
+      const cols = data.length / t.shape[0];
+      const total = src.totalRows!;
+      out[part] ??= { dtype: 'F32', shape: [total, ...t.shape.slice(1)], data: new Float32Array(total * cols) };
+      out[part].data.set(data, a * cols);
+      continue;
+    }
+    const sizes = src.parts.length === 1 ? [t.shape[0]] : partRows(name, src.parts, t.shape[0]);
+    const cols = data.length / t.shape[0];
+    let at = 0;
+    src.parts.forEach((p, i) => {
+      out[p] = { dtype: 'F32', shape: t.shape.length === 1 ? [sizes[i]] : [sizes[i], ...t.shape.slice(1)], data: data.slice(at * cols, (at + sizes[i]) * cols) };
+      at += sizes[i];
+    });
+  }
+  return out;
+}
+
+async function fluxFrom(path: string): Promise<FluxTransformer> {
+  return (await loadModel(d, await openCheckpoint(path), { family: 'flux' })).model as FluxTransformer;
+}
+
+async function fluxInputs(file = 'flux-tiny-a.safetensors') {
+  const r = await openGolden(file);
+  return {
+    img: await input(d, r, 'inputs.img'),
+    imgIds: await r.readF32('inputs.img_ids'),
+    txt: await input(d, r, 'inputs.txt'),
+    txtIds: await r.readF32('inputs.txt_ids'),
+    timesteps: Array.from(await r.readF32('inputs.timesteps')),
+    y: await input(d, r, 'inputs.y'),
+    guidance: Array.from(await r.readF32('inputs.guidance')),
+  };
+}
+
+describe('checkpoint names', () => {
+  it('FLUX in BFL names and the same weights in diffusers names give identical outputs', async () => {
+    const { weights, meta } = await goldenTensors('flux-tiny-a.safetensors');
+    const cfg = FLUX_PRESETS['flux-tiny'];
+    const H = cfg.hiddenSize;
+    const diff = rename(weights, fluxDiffusersMap(cfg), (_n, parts, rows) => (parts.length === 4 ? [H, H, H, rows - 3 * H] : parts.map(() => rows / parts.length)));
+    expect(Object.keys(diff)).toContain('transformer_blocks.0.attn.add_q_proj.weight');
+    const bflPath = join(dir, 'bfl.safetensors');
+    const difPath = join(dir, 'diffusers.safetensors');
+    writeFileSync(bflPath, encodeSafetensors(weights, meta));
+    writeFileSync(difPath, encodeSafetensors(diff, meta));
+    const a = await (await fluxFrom(bflPath)).forward(await fluxInputs()).toArray();
+    const src = await openCheckpoint(difPath);
+    expect(detect(src).naming).toBe('diffusers');
+    const b = await (await fluxFrom(difPath)).forward(await fluxInputs()).toArray();
+    expect(maxAbs(a, b)).toBe(0);
+  });
+
+  it('DiT in original facebookresearch names and diffusers names give identical outputs', async () => {
+    const { weights, rest } = await goldenTensors('dit-tiny-a.safetensors');
+    const r = await openGolden('dit-tiny-a.safetensors');
+    const cfg = (await loadModel(d, new ReaderSource('golden', [r], 'weights.'))).detected.config as DitConfig;
+    const orig = rename(weights, ditOriginalMap(cfg), (_n, parts, rows) => parts.map(() => rows / parts.length));
+    const path = join(dir, 'dit-original.safetensors');
+    writeFileSync(path, encodeSafetensors(orig, { config: r.metadata.config }));
+    const lo = await loadModel(d, await openCheckpoint(path));
+    expect(lo.detected.naming).toBe('original');
+    expect(lo.plan.unexpected).toEqual([]);
+    const x = rest['inputs.x'];
+    const run = async (m: DitTransformer) => m.forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y'))).toArray();
+    const ref = (await loadModel(d, new ReaderSource('golden', [r], 'weights.'))).model as DitTransformer;
+    expect(maxAbs(await run(lo.model as DitTransformer), await run(ref))).toBe(0);
+    expect(x.shape).toEqual([2, 4, 8, 8]);
+  });
+});
+
+describe('attention as a choice', () => {
+  it('CLEAR with r larger than the grid equals full attention; a small r differs', async () => {
+    const flux = await fluxFrom(fixture('flux-tiny-a-strong.safetensors'));
+    const inputs = await fluxInputs('flux-tiny-a-strong.safetensors');
+    const full = await flux.forward(inputs).toArray();
+    flux.setAttention({ kind: 'clear', radius: 100 });
+    const wide = await flux.forward(inputs).toArray();
+    expect(maxAbs(full, wide)).toBeLessThan(2e-6);
+    flux.setAttention({ kind: 'clear', radius: 2 });
+    const local = await flux.forward(inputs).toArray();
+    expect(maxAbs(full, local)).toBeGreaterThan(1e-3);
+    // and back: the plan for the earlier geometry is still right
+    flux.setAttention({ kind: 'full' });
+    expect(maxAbs(full, await flux.forward(inputs).toArray())).toBe(0);
+  });
+});
+
+describe('FLUX.1-dev at full size (header only, sparse data)', () => {
+  it('inspect identifies it, counts 11.9 B parameters, and the loader refuses it on the software adapter with both numbers', async () => {
+    const cfg: FluxConfig = FLUX_PRESETS['flux-dev'];
+    const shapes = fluxKeys(cfg);
+    const tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }> = {};
+    for (const [k, s] of shapes) tensors[k] = { dtype: 'BF16', shape: s };
+    const { bytes, dataBytes } = headerOnly(tensors);
+    const path = join(dir, 'flux1-dev.safetensors');
+    writeFileSync(path, bytes);
+    const fd = openSync(path, 'r+');
+    ftruncateSync(fd, bytes.length + dataBytes); // sparse: no data is written
+    closeSync(fd);
+    const src = await openCheckpoint(path);
+    const det = detect(src);
+    expect(det.family).toBe('flux');
+    expect(det.naming).toBe('bfl');
+    expect(det.config).toEqual(cfg);
+    const plan = planLoad(src, det);
+    expect(src.keys()).toHaveLength(780);
+    expect(plan.parameters).toBe(11_901_408_320);
+    expect(plan.missing).toEqual([]);
+    expect(plan.unexpected).toEqual([]);
+    const err = await loadModel(d, src, { memoryBudget: 16 * 2 ** 30 }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('DeviceLimitError');
+    expect(err?.message).toMatch(/requested, the adapter allows/);
+    expect(err?.message).toMatch(/flux1-dev.safetensors/);
+    expect(statSync(path).size).toBe(bytes.length + dataBytes);
+    await src.close();
+  });
+});
+
+/** A safetensors header for tensors whose data is never written (the file is extended sparsely). */
+function headerOnly(tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }>): { bytes: Uint8Array; dataBytes: number } {
+  const size = { F32: 4, F16: 2, BF16: 2 } as const;
+  let at = 0;
+  const entries = Object.keys(tensors)
+    .sort()
+    .map((k) => {
+      const t = tensors[k];
+      const n = t.shape.reduce((a, b) => a * b, 1) * size[t.dtype];
+      const e = `${JSON.stringify(k)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${at},${at + n}]}`;
+      at += n;
+      return e;
+    });
+  let json = `{${entries.join(',')}}`;
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const bytes = new Uint8Array(8 + json.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(new TextEncoder().encode(json), 8);
+  return { bytes, dataBytes: at };
+}
+
+describe('bad checkpoints get one clear error naming file and key', () => {
+  it('a truncated file', async () => {
+    const src = readFileSync(fixture('flux-tiny-a.safetensors'));
+    const path = join(dir, 'truncated.safetensors');
+    writeFileSync(path, src.subarray(0, src.length - 1000));
+    const err = await openCheckpoint(path).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('SafetensorsError');
+    expect(err?.message).toContain('truncated.safetensors');
+  });
+
+  it('a checkpoint of another model', async () => {
+    const src = await openCheckpoint(fixture('ae-tiny-a.safetensors'));
+    await expect(loadModel(d, src, { family: 'flux' })).rejects.toThrowError(/ae-tiny-a.safetensors: this is a vae checkpoint \(ldm names\), not a flux one/);
+  });
+
+  it('a wrong-shape tensor and a missing tensor', async () => {
+    const { weights, meta } = await goldenTensors('flux-tiny-a.safetensors');
+    const bad = { ...weights, 'txt_in.weight': { ...weights['txt_in.weight'], shape: [64, 47], data: weights['txt_in.weight'].data.slice(0, 64 * 47) } };
+    const path = join(dir, 'wrong-shape.safetensors');
+    writeFileSync(path, encodeSafetensors(bad, meta));
+    await expect(loadModel(d, await openCheckpoint(path))).rejects.toThrowError(/wrong-shape.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[64,47\] has 3008 values, expected shape \[64,48\]/);
+    const { ['img_in.bias']: _gone, ...rest } = weights;
+    const path2 = join(dir, 'missing.safetensors');
+    writeFileSync(path2, encodeSafetensors(rest, meta));
+    await expect(loadModel(d, await openCheckpoint(path2))).rejects.toThrowError(/missing.safetensors: missing 1 tensor\(s\): img_in.bias/);
+  });
+});

@@ -30,5 +30,5 @@ try {
   }
   const err = e as Error;
   process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
-  process.exit(err instanceof UsageError || err.name === 'SafetensorsError' || err.name === 'AdapterError' ? EXIT.usage : EXIT.failed);
+  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError'].includes(err.name) ? EXIT.usage : EXIT.failed);
 }

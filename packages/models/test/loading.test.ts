@@ -7,6 +7,7 @@ import { createDevice } from '@cleardit/tensor/node';
 import { loadModel, detect, planLoad, fluxKeys, FLUX_PRESETS, fluxDiffusersMap, ditOriginalMap, ReaderSource, FluxTransformer, DitTransformer, type FluxConfig, type DitConfig, type KeyMap } from '../src/index.js';
 import { openCheckpoint } from '../src/node/index.js';
 import { openGolden, fixture, input, maxAbs } from './golden.js';
+import { headerOnly } from './header-only.js';
 
 let d: Device;
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-models-'));
@@ -156,27 +157,6 @@ describe('FLUX.1-dev at full size (header only, sparse data)', () => {
     await src.close();
   });
 });
-
-/** A safetensors header for tensors whose data is never written (the file is extended sparsely). */
-function headerOnly(tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }>): { bytes: Uint8Array; dataBytes: number } {
-  const size = { F32: 4, F16: 2, BF16: 2 } as const;
-  let at = 0;
-  const entries = Object.keys(tensors)
-    .sort()
-    .map((k) => {
-      const t = tensors[k];
-      const n = t.shape.reduce((a, b) => a * b, 1) * size[t.dtype];
-      const e = `${JSON.stringify(k)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${at},${at + n}]}`;
-      at += n;
-      return e;
-    });
-  let json = `{${entries.join(',')}}`;
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const bytes = new Uint8Array(8 + json.length);
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
-  bytes.set(new TextEncoder().encode(json), 8);
-  return { bytes, dataBytes: at };
-}
 
 describe('bad checkpoints get one clear error naming file and key', () => {
   it('a truncated file', async () => {

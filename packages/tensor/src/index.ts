@@ -20,3 +20,16 @@ export * from './safetensors/index.js';
 export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
 export { describeAdapter, isSoftwareAdapter } from './device/describe.js';
 export * from './ops/rope.js';
+// The public op names are the differentiable wrappers (explicit exports win over the star exports
+// above); the raw kernels stay reachable as `raw.*`.
+export {
+  unary, neg, exp, log, sqrt, rsqrt, tanh, sin, cos, abs, silu, sigmoid, square, geluTanh, geluErf,
+  powScalar, addScalar, mulScalar, binary, add, sub, mul, div, maximum, minimum, copy, reshape,
+  reduce, sum, mean, max, softmax, layerNorm, rmsNorm, groupNorm,
+  matmul, linear, permute, transpose, concat, slice, split, indexSelect, gather, upsampleNearest2x,
+  conv2d, scaledDotProductAttention, rope,
+  sumAll, meanAll, mseLoss, maskedMean,
+  backward, noGrad, tapeOf, Tape, type TapeNode, type BackwardFn, type BackwardOptions,
+} from './autograd/index.js';
+export * as raw from './autograd/raw.js';
+export * from './optim/index.js';

@@ -8,3 +8,5 @@ export { permute, concat, slice, indexSelect, upsampleNearest2x } from './ops/la
 export { conv2d } from './ops/conv.ref.js';
 export { scaledDotProductAttention } from './ops/attention.ref.js';
 export { rope } from './ops/rope.ref.js';
+// Gradients: `ref.grad.softmax(y, g)` and so on (ops/*.grad.ref.ts).
+export * as grad from './grad-reference.js';

@@ -23,6 +23,17 @@ export class Tensor {
   private disposed = false;
   readonly shape: readonly number[];
   readonly numel: number;
+  /**
+   * Autograd: set it on a parameter to train. Ops whose inputs require gradients record onto the device's
+   * tape (autograd/tape.ts), and their outputs require gradients too. Off by default: inference records nothing.
+   */
+  requiresGrad = false;
+  /** Autograd: a parameter's gradient, accumulated by backward() (same shape, f32); null until then. */
+  grad: Tensor | null = null;
+  /** @internal Autograd: set on tensors that a recorded op produced (they are not parameters). */
+  producedByTape = false;
+  /** @internal Autograd (autograd/tape.ts) records views of tensors that require gradients. */
+  static onView: ((src: Tensor, view: Tensor) => void) | null = null;
 
   private constructor(
     readonly device: Device,
@@ -71,7 +82,20 @@ export class Tensor {
       throw new ShapeError('reshape', `cannot view ${fmtShape(this.shape)} (${this.numel} elements) as ${fmtShape(shape)}`);
     void this.buffer; // throws if disposed
     this.storage.refs++;
-    return new Tensor(this.device, this.storage, s, this.dtype);
+    const view = new Tensor(this.device, this.storage, s, this.dtype);
+    if (this.requiresGrad) Tensor.onView?.(this, view);
+    return view;
+  }
+
+  /** Marks this tensor as a parameter to train (or freezes it with `false`). Returns it. */
+  requireGrad(on = true): this {
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /** @internal Whether another live tensor views this one's buffer. */
+  get sharesStorage(): boolean {
+    return this.storage.refs > 1;
   }
 
   /** Removes this tensor from every scope: it lives until dispose() is called. */
@@ -85,6 +109,8 @@ export class Tensor {
     this.disposed = true;
     this.device.untrack(this);
     this.storage.release();
+    this.grad?.dispose();
+    this.grad = null;
   }
 
   [Symbol.dispose](): void {

@@ -6,6 +6,7 @@
 import { DeviceLostError, KernelCompileError, OutOfMemoryError, DeviceLimitError, ClearditError } from '../errors.js';
 import { BufferPool } from './pool.js';
 import { formatCompileError } from './compile-error.js';
+import type { Tape } from '../autograd/tape.js';
 
 export interface AdapterDescription {
   /** Short name: 'llvmpipe', 'swiftshader', or the hardware device's name. */
@@ -49,6 +50,8 @@ export class Device {
   private lostInfo: GPUDeviceLostInfo | null = null;
   private lostPromise: Promise<GPUDeviceLostInfo>;
   private scopes: Set<Disposable_>[] = [];
+  /** Autograd's record of differentiable ops (autograd/tape.ts); made when first needed. */
+  tape: Tape | null = null;
   /** Counters for benchmarks and tests. */
   readonly counters = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
 

@@ -1,0 +1,11 @@
+// Reverse-mode autograd: differentiable ops (the package exports these under the ops' public names),
+// the tape, backward() and noGrad().
+export {
+  unary, neg, exp, log, sqrt, rsqrt, tanh, sin, cos, abs, silu, sigmoid, square, geluTanh, geluErf,
+  powScalar, addScalar, mulScalar, binary, add, sub, mul, div, maximum, minimum, copy, reshape,
+  reduce, sum, mean, max, softmax, layerNorm, rmsNorm, groupNorm,
+  matmul, linear, permute, transpose, concat, slice, split, indexSelect, gather, upsampleNearest2x,
+  conv2d, scaledDotProductAttention, rope,
+  sumAll, meanAll, mseLoss, maskedMean,
+} from './ops.js';
+export { backward, noGrad, tapeOf, Tape, type TapeNode, type BackwardFn, type BackwardOptions } from './tape.js';

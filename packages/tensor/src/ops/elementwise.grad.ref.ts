@@ -1,0 +1,106 @@
+// Plain float64 references for elementwise.grad.ts: the gradients of the elementwise ops and the
+// broadcasting reduce (sum back to an operand's shape).
+import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
+import { host, type HostTensor } from './host.js';
+import type { UnaryOp, BinaryOp } from './elementwise.js';
+import { erf } from './elementwise.ref.js';
+
+/** Sums g over the axes where `shape` broadcasts to g's shape. */
+export function sumToShape(g: HostTensor, shape: number[]): HostTensor {
+  const out = host(shape);
+  const st = broadcastStrides(shape, g.shape);
+  const gs = stridesOf(g.shape);
+  for (let i = 0; i < g.data.length; i++) {
+    let j = 0;
+    for (let d = 0; d < g.shape.length; d++) j += (Math.floor(i / gs[d]) % g.shape[d]) * st[d];
+    out.data[j] += g.data[i];
+  }
+  return out;
+}
+
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+
+/** d/dx of each unary op. */
+export const UNARY_DERIVATIVE: Record<UnaryOp, (x: number) => number> = {
+  neg: () => -1,
+  exp: Math.exp,
+  log: (x) => 1 / x,
+  sqrt: (x) => 0.5 / Math.sqrt(x),
+  rsqrt: (x) => -0.5 * x ** -1.5,
+  tanh: (x) => 1 - Math.tanh(x) ** 2,
+  sin: Math.cos,
+  cos: (x) => -Math.sin(x),
+  abs: (x) => Math.sign(x),
+  silu: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 + x * (1 - s));
+  },
+  sigmoid: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 - s);
+  },
+  square: (x) => 2 * x,
+  gelu_tanh: (x) => {
+    const t = Math.tanh(SQRT_2_PI * (x + 0.044715 * x ** 3));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * x * x);
+  },
+  gelu_erf: (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+};
+
+export function unary(op: UnaryOp, x: HostTensor, g: HostTensor): HostTensor {
+  const out = host(x.shape);
+  const f = UNARY_DERIVATIVE[op];
+  for (let i = 0; i < out.data.length; i++) out.data[i] = g.data[i] * f(x.data[i]);
+  return out;
+}
+
+export function powScalar(x: HostTensor, p: number, g: HostTensor): HostTensor {
+  const out = host(x.shape);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = p === 0 ? 0 : g.data[i] * p * x.data[i] ** (p - 1);
+  return out;
+}
+
+/** [∂/∂a, ∂/∂b] of binary(op, a, b) against g, each summed to its operand's shape. */
+export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor): [HostTensor, HostTensor] {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const ga = host(shape);
+  const gb = host(shape);
+  const sa = broadcastStrides(a.shape, shape);
+  const sb = broadcastStrides(b.shape, shape);
+  const so = stridesOf(shape);
+  for (let i = 0; i < g.data.length; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const c = Math.floor(i / so[d]) % shape[d];
+      ia += c * sa[d];
+      ib += c * sb[d];
+    }
+    const [x, y, gi] = [a.data[ia], b.data[ib], g.data[i]];
+    let da: number;
+    let db: number;
+    switch (op) {
+      case 'add':
+        [da, db] = [gi, gi];
+        break;
+      case 'sub':
+        [da, db] = [gi, -gi];
+        break;
+      case 'mul':
+        [da, db] = [gi * y, gi * x];
+        break;
+      case 'div':
+        [da, db] = [gi / y, (-gi * x) / (y * y)];
+        break;
+      case 'maximum':
+        [da, db] = x === y ? [gi / 2, gi / 2] : x > y ? [gi, 0] : [0, gi];
+        break;
+      case 'minimum':
+        [da, db] = x === y ? [gi / 2, gi / 2] : x < y ? [gi, 0] : [0, gi];
+        break;
+    }
+    ga.data[i] = da;
+    gb.data[i] = db;
+  }
+  return [sumToShape(ga, a.shape), sumToShape(gb, b.shape)];
+}

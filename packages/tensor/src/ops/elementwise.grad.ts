@@ -1,0 +1,217 @@
+// Backward kernels of the elementwise ops, and the broadcasting reduce every backward needs: an
+// expression over operands broadcast to a `full` shape, summed back over the axes where the `target`
+// shape was broadcast. With nothing to sum it is one thread per element; with a few elements per
+// target one thread loops over them; otherwise one workgroup per target element tree-sums them.
+// Reference: elementwise.grad.ref.ts.
+
+import { Tensor } from '../tensor.js';
+import { ShapeError } from '../errors.js';
+import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } from '../shape.js';
+import { PRELUDE, type UnaryOp, type BinaryOp } from './elementwise.js';
+import { f32Lit, grid, requireDtype } from './wgsl.js';
+import { GROUP_ENTRY, RW, groupGrid, wgSum } from './reduce-kit.js';
+
+export interface Operand {
+  /** The WGSL name the expression uses. */
+  name: string;
+  t: Tensor;
+}
+
+/** Below this many elements per target element, one thread sums them; above, a workgroup does. */
+const SERIAL_MAX = 128;
+
+/**
+ * out[target] = Σ expr over the elements of `full` that broadcast onto each target element. Operands
+ * broadcast to `full`; `target` broadcasts to `full` (numpy rules). `fns` is extra WGSL (helper functions).
+ */
+export function sumExpr(op: string, full: Shape, target: Shape, operands: readonly Operand[], expr: string, fns = ''): Tensor {
+  const device = operands[0].t.device;
+  for (const o of operands) requireDtype(op, o.t, 'f32');
+  const n = full.length;
+  if (target.length > n) throw new ShapeError(op, `cannot sum ${fmtShape(full)} to ${fmtShape(target)}`);
+  const tp = [...Array<number>(n - target.length).fill(1), ...target];
+  for (let d = 0; d < n; d++)
+    if (tp[d] !== full[d] && tp[d] !== 1) throw new ShapeError(op, `cannot sum ${fmtShape(full)} to ${fmtShape(target)}`);
+  const out = Tensor.empty(device, target);
+  const T = out.numel;
+  if (T === 0) return out;
+  const ts = stridesOf(tp);
+  const reduced: number[] = [];
+  for (let d = 0; d < n; d++) if (tp[d] === 1 && full[d] > 1) reduced.push(d);
+  const R = reduced.reduce((a, d) => a * full[d], 1);
+  const rs = stridesOf(reduced.map((d) => full[d]));
+  // coordinates along each axis of `full`: kept axes from the target index t, reduced ones from k
+  const coords: string[] = [];
+  for (let d = 0; d < n; d++) {
+    if (full[d] === 1) continue;
+    const ri = reduced.indexOf(d);
+    const e = ri >= 0 ? (ri === 0 ? `k / ${rs[ri]}u` : `(k / ${rs[ri]}u) % ${full[d]}u`) : `(t / ${ts[d]}u) % ${full[d]}u`;
+    coords.push(`let c${d} = ${e};`);
+  }
+  const loads = operands.map((o) => {
+    const st = broadcastStrides(o.t.shape, full);
+    const terms: string[] = [];
+    for (let d = 0; d < n; d++) if (full[d] > 1 && st[d] !== 0) terms.push(st[d] === 1 ? `c${d}` : `c${d} * ${st[d]}u`);
+    return `let ${o.name} = In${o.name}[${terms.join(' + ') || '0u'}];`;
+  });
+  const decls = operands.map((o, i) => `@group(0) @binding(${i}) var<storage, read> In${o.name}: array<f32>;`).join('\n');
+  const head = `${PRELUDE}
+${fns}
+${decls}
+@group(0) @binding(${operands.length}) var<storage, read_write> O: array<f32>;`;
+  const body = `${coords.join('\n    ')}
+    ${loads.join('\n    ')}`;
+  const inputs = operands.map((o) => o.t.buffer);
+  let code: string;
+  let workgroups: [number, number];
+  if (R <= SERIAL_MAX) {
+    const g = grid(device, T);
+    workgroups = g.workgroups;
+    code = `${head}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  let t = i;
+  var acc: f32 = 0.0;
+  for (var k = 0u; k < ${R}u; k = k + 1u) {
+    ${body}
+    acc = acc + (${expr});
+  }
+  O[t] = acc;
+}`;
+    if (R === 1)
+      code = `${head}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  let t = i;
+  ${body}
+  O[t] = ${expr};
+}`;
+  } else {
+    const g = groupGrid(device, T);
+    workgroups = g.workgroups;
+    code = `${head}
+${wgSum(1)}
+${GROUP_ENTRY} {
+  ${g.id}
+  let t = r;
+  var acc: f32 = 0.0;
+  for (var k = lid; k < ${R}u; k = k + ${RW}u) {
+    ${body}
+    acc = acc + (${expr});
+  }
+  let s = wg_sum(acc, lid, 0u);
+  if (lid == 0u) { O[t] = s; }
+}`;
+  }
+  device.dispatch({ name: op, code, inputs, outputs: [out.buffer], workgroups });
+  return out;
+}
+
+/** Sums `g` over the axes where `shape` broadcasts to g's shape (the gradient of a broadcast). */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g.reshape(shape);
+  if (numel(shape) === g.numel) return g.reshape(shape); // only unit axes differ
+  return sumExpr('sum_to_shape', g.shape, shape, [{ name: 'g', t: g }], 'g');
+}
+
+/** `g` broadcast up to `shape` (the gradient of a sum or mean that kept the axis, scaled). */
+export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
+  if (numel(shape) === g.numel && scale === 1) return g.reshape(shape);
+  return sumExpr('expand', shape, shape, [{ name: 'g', t: g }], scale === 1 ? 'g' : `g * ${f32Lit(scale)}`);
+}
+
+/** dst += src, in place (accumulating a parameter's gradient). */
+export function accumulateInto(dst: Tensor, src: Tensor): void {
+  requireDtype('accumulate', dst, 'f32');
+  requireDtype('accumulate', src, 'f32');
+  if (dst.numel !== src.numel) throw new ShapeError('accumulate', `${fmtShape(src.shape)} into ${fmtShape(dst.shape)}`);
+  const g = grid(dst.device, dst.numel);
+  const code = `
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  O[i] = O[i] + A[i];
+}`;
+  dst.device.dispatch({ name: 'accumulate', code, inputs: [src.buffer], outputs: [dst.buffer], workgroups: g.workgroups });
+}
+
+/** d/dx of each unary op times g, as WGSL over x and g. */
+const UNARY_GRAD: Record<UnaryOp, string> = {
+  neg: '-g',
+  exp: 'g * exp(x)',
+  log: 'g / x',
+  sqrt: 'g * 0.5 * inverseSqrt(x)',
+  rsqrt: 'g * -0.5 * inverseSqrt(x) / x',
+  tanh: 'dtanh(x, g)',
+  sin: 'g * cos_acc(x)',
+  cos: '-g * sin_acc(x)',
+  abs: 'g * sign(x)',
+  silu: 'dsilu(x, g)',
+  sigmoid: 'dsigmoid(x, g)',
+  square: '2.0 * x * g',
+  gelu_tanh: 'dgelu_tanh(x, g)',
+  gelu_erf: 'dgelu_erf(x, g)',
+};
+
+const UNARY_FNS = /* wgsl */ `
+fn dtanh(x: f32, g: f32) -> f32 { let t = tanh_safe(x); return g * (1.0 - t * t); }
+fn dsigmoid(x: f32, g: f32) -> f32 { let s = 1.0 / (1.0 + exp(-x)); return g * s * (1.0 - s); }
+fn dsilu(x: f32, g: f32) -> f32 { let s = 1.0 / (1.0 + exp(-x)); return g * s * (1.0 + x * (1.0 - s)); }
+fn dgelu_tanh(x: f32, g: f32) -> f32 {
+  let c = 0.7978845608028654;
+  let t = tanh_safe(c * (x + 0.044715 * x * x * x));
+  return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 0.134145 * x * x));
+}
+fn dgelu_erf(x: f32, g: f32) -> f32 {
+  return g * (0.5 * (1.0 + erf_approx(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x));
+}`;
+
+/** The gradient of unary(op, x) given the output's gradient g. */
+export function unaryBackward(op: UnaryOp, x: Tensor, g: Tensor): Tensor {
+  return sumExpr(`${op}_grad`, x.shape, x.shape, [{ name: 'x', t: x }, { name: 'g', t: g }], UNARY_GRAD[op], UNARY_FNS);
+}
+
+/** WGSL for p·x^(p−1) (matching powScalar's handling of integer powers of negative x). */
+function powDerivative(p: number): string {
+  if (p === 0) return '0.0';
+  if (p === 1) return '1.0';
+  if (p === 2) return '2.0 * x';
+  if (p === 0.5) return '0.5 * inverseSqrt(x)';
+  if (p === -0.5) return '-0.5 * inverseSqrt(x) / x';
+  if (p === -1) return '-1.0 / (x * x)';
+  if (Number.isInteger(p)) {
+    const q = p - 1;
+    const sign = Math.abs(q) % 2 === 1 ? 'select(1.0, -1.0, x < 0.0)' : '1.0';
+    return `${f32Lit(p)} * ${sign} * pow(abs(x), ${f32Lit(q)})`;
+  }
+  return `${f32Lit(p)} * pow(x, ${f32Lit(p - 1)})`;
+}
+
+export function powScalarBackward(x: Tensor, p: number, g: Tensor): Tensor {
+  return sumExpr('pow_grad', x.shape, x.shape, [{ name: 'x', t: x }, { name: 'g', t: g }], `g * (${powDerivative(p)})`);
+}
+
+const BINARY_GRAD: Record<BinaryOp, [string, string]> = {
+  add: ['g', 'g'],
+  sub: ['g', '-g'],
+  mul: ['g * b', 'g * a'],
+  div: ['g / b', '-g * a / (b * b)'],
+  // ties split the gradient evenly (as PyTorch's maximum/minimum)
+  maximum: ['select(select(0.0, 0.5 * g, a == b), g, a > b)', 'select(select(0.0, 0.5 * g, a == b), g, b > a)'],
+  minimum: ['select(select(0.0, 0.5 * g, a == b), g, a < b)', 'select(select(0.0, 0.5 * g, a == b), g, b < a)'],
+};
+
+/** The gradient of binary(op, a, b) for operand `side` (0: a, 1: b), summed back to that operand's shape. */
+export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, g: Tensor, side: 0 | 1): Tensor {
+  const expr = BINARY_GRAD[op][side];
+  const target = side === 0 ? a.shape : b.shape;
+  if (expr === 'g') return sumToShape(g, target);
+  const operands: Operand[] = [{ name: 'g', t: g }];
+  if (/\ba\b/.test(expr)) operands.push({ name: 'a', t: a });
+  if (/\bb\b/.test(expr)) operands.push({ name: 'b', t: b });
+  return sumExpr(`${op}_grad_${side ? 'b' : 'a'}`, g.shape, target, operands, expr);
+}

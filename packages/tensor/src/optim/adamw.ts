@@ -1,0 +1,120 @@
+// AdamW (Loshchilov & Hutter), as torch.optim.AdamW computes it (single-tensor path), per element:
+//   p ← p·(1 − lr·wd);  m ← m + (1−β1)(g − m);  v ← β2·v + (1−β2)·g²
+//   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps)
+// One kernel per parameter per step, no readback: the per-step scalars arrive in a small buffer.
+
+import { Tensor } from '../tensor.js';
+import { zeros } from '../create.js';
+import { ClearditError } from '../errors.js';
+import { f32Lit, grid } from '../ops/wgsl.js';
+import { Optimizer, type NamedParams, type OptimizerOptions } from './optimizer.js';
+
+export interface AdamWOptions extends OptimizerOptions {
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+interface AdamState {
+  m: Tensor;
+  v: Tensor;
+  step: number;
+}
+
+export class AdamW extends Optimizer {
+  readonly betas: [number, number];
+  readonly eps: number;
+  weightDecay: number;
+  private state = new Map<string, AdamState>();
+
+  constructor(params: NamedParams, opts: AdamWOptions = {}) {
+    super(params, opts, 1e-3);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 1e-2;
+  }
+
+  get name(): string {
+    return 'AdamW';
+  }
+
+  async step(): Promise<void> {
+    this.stepNow();
+  }
+
+  /** The step, recorded synchronously (AdamW needs no readback). */
+  stepNow(): void {
+    const lr = this.currentLr;
+    const [b1, b2] = this.betas;
+    const live = this.params.filter(([, p]) => p.grad);
+    const h = new Float32Array(4 * Math.max(1, live.length));
+    live.forEach(([name], j) => {
+      const t = (this.state.get(name)?.step ?? 0) + 1;
+      h[4 * j] = 1 - lr * this.weightDecay;
+      h[4 * j + 1] = lr / (1 - b1 ** t);
+      h[4 * j + 2] = Math.sqrt(1 - b2 ** t);
+    });
+    const hyper = this.hyper('adamw', h);
+    live.forEach(([name, p], j) => {
+      let s = this.state.get(name);
+      if (!s) {
+        s = { m: zeros(this.device, p.shape).keep(), v: zeros(this.device, p.shape).keep(), step: 0 };
+        this.state.set(name, s);
+      }
+      s.step++;
+      const g = grid(this.device, p.numel);
+      const code = `
+@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read> H: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> P: array<f32>;
+@group(0) @binding(3) var<storage, read_write> M: array<f32>;
+@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${g.index}
+  let h = H[${j}u];
+  let gi = G[i];
+  let m = M[i] + ${f32Lit(1 - b1)} * (gi - M[i]);
+  let v = ${f32Lit(b2)} * V[i] + ${f32Lit(1 - b2)} * gi * gi;
+  M[i] = m;
+  V[i] = v;
+  P[i] = P[i] * h.x - h.y * m / (sqrt(v) / h.z + ${f32Lit(this.eps)});
+}`;
+      if (p.numel) this.device.dispatch({ name: 'adamw', code, inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], workgroups: g.workgroups });
+    });
+    this.stepCount++;
+  }
+
+  stateTensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, s] of this.state) {
+      out[`${name}.exp_avg`] = s.m;
+      out[`${name}.exp_avg_sq`] = s.v;
+    }
+    return out;
+  }
+
+  stateScalars(): Record<string, unknown> {
+    const steps: Record<string, number> = {};
+    for (const [name, s] of this.state) steps[name] = s.step;
+    return { optimizer: this.name, lr: this.lr, betas: this.betas, eps: this.eps, weightDecay: this.weightDecay, stepCount: this.stepCount, steps };
+  }
+
+  loadState(tensors: Map<string, Tensor>, scalars: Record<string, unknown>): void {
+    if (scalars.optimizer !== this.name) throw new ClearditError(`AdamW: the checkpoint holds ${String(scalars.optimizer)} state`);
+    for (const s of this.state.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    this.state.clear();
+    this.stepCount = scalars.stepCount as number;
+    const steps = scalars.steps as Record<string, number>;
+    for (const [name] of this.params) {
+      if (!(name in steps)) continue;
+      const m = tensors.get(`${name}.exp_avg`);
+      const v = tensors.get(`${name}.exp_avg_sq`);
+      if (!m || !v) throw new ClearditError(`AdamW: the checkpoint lacks the state of '${name}'`);
+      this.state.set(name, { m: m.keep(), v: v.keep(), step: steps[name] });
+    }
+  }
+}

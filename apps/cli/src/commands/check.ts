@@ -6,11 +6,12 @@ import { SafetensorsReader } from '@cleardit/tensor';
 import { FileSource, createDevice } from '@cleardit/tensor/node';
 import { attentionChecker } from '../check/attention.js';
 import { fluxChecker, ditChecker, vaeChecker } from '../check/models.js';
+import { samplingChecker, scheduleChecker } from '../check/sampling.js';
 import type { Checker, CheckResult } from '../check/types.js';
 import { EXIT } from '../exit.js';
 
 /** Checkers in the order they are tried. */
-export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker];
+export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker, samplingChecker, scheduleChecker];
 
 function print(file: string, adapter: string, res: CheckResult): void {
   console.log(`${file}: ${res.title} — on ${adapter}`);
@@ -37,6 +38,8 @@ Each file is recognised by its tensor names and metadata:
   FLUX       weights.double_blocks… (or diffusers names), inputs.img/img_ids/txt/txt_ids/timesteps/y/guidance
   DiT        weights.pos_embed.proj… (diffusers) or x_embedder… (original), inputs.x/t/y
   decoder    weights.decoder…, inputs.z
+  sampling   inputs.noise + __metadata__.weights (the model file, beside this one), steps and shift
+  schedules  schedule.<steps>_<image tokens>_<shift>
 Attention errors are relative to the largest output magnitude (1e-4); model errors are absolute
 (FLUX 1e-5, its -strong file 5e-4, DiT 1e-4, decoders 5e-5, as the golden README states).
 Outputs a model cannot produce are listed as skipped, never passed.

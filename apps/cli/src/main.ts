@@ -5,6 +5,7 @@ import { deviceCommand } from './commands/device.js';
 import { flopsCommand } from './commands/flops.js';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
+import { generateCommand } from './commands/generate.js';
 import { EXIT, UsageError } from './exit.js';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
   .showHelpAfterError('(run cleardit --help for usage)')
   .exitOverride();
 
+generateCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);
@@ -30,5 +32,5 @@ try {
   }
   const err = e as Error;
   process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
-  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError'].includes(err.name) ? EXIT.usage : EXIT.failed);
+  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError'].includes(err.name) ? EXIT.usage : EXIT.failed);
 }

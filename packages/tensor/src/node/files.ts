@@ -2,9 +2,8 @@
 // and an atomic writer (temp file in the same directory, fsync, rename). Leaves out parsing and encoding
 // (../safetensors).
 
-import { open, lstat, rename, unlink, link, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { writeFileAtomic, OutputExistsError, FileWriteError } from './atomic.js';
 import { SafetensorsError } from '../errors.js';
 import type { ByteSource } from '../safetensors/source.js';
 import { buildHeader, safetensorsChunks, type TensorToWrite } from '../safetensors/writer.js';
@@ -64,11 +63,7 @@ export interface WriteSafetensorsOptions {
   overwrite?: boolean;
 }
 
-/**
- * Writes a safetensors file atomically: readers see the old file or the complete new one, never a part.
- * The data streams tensor by tensor into `<path>.tmp-<pid>-<random>` beside the target, is fsynced, then
- * renamed over it. On any error the temp file is removed.
- */
+/** Writes a safetensors file atomically (writeFileAtomic), streaming tensor by tensor. */
 export async function writeSafetensorsFile(
   path: string,
   tensors: Record<string, TensorToWrite>,
@@ -76,66 +71,11 @@ export async function writeSafetensorsFile(
   opts: WriteSafetensorsOptions = {},
 ): Promise<void> {
   buildHeader(tensors, metadata, path); // validate before touching the disk
-  const overwrite = opts.overwrite === true;
-  if (!overwrite && (await exists(path))) throw new SafetensorsError(path, 'exists; pass overwrite: true to replace it');
-
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  let handle: FileHandle | null = null;
   try {
-    handle = await open(tmp, 'wx');
-    for await (const chunk of safetensorsChunks(tensors, metadata, path)) {
-      let done = 0;
-      while (done < chunk.length) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
-    }
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    if (overwrite) await rename(tmp, path);
-    else await placeNoClobber(tmp, path);
-    await syncDir(dirname(path));
+    await writeFileAtomic(path, safetensorsChunks(tensors, metadata, path), opts);
   } catch (e) {
-    await handle?.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    if (e instanceof SafetensorsError) throw e;
-    throw new SafetensorsError(path, `cannot write (${why(e)})`);
-  }
-}
-
-/**
- * rename() would replace a file created since the check above; link() fails instead, which keeps the
- * no-overwrite promise under races. Filesystems without hard links fall back to check-then-rename.
- */
-async function placeNoClobber(tmp: string, path: string): Promise<void> {
-  try {
-    await link(tmp, path);
-  } catch (e) {
-    if (code(e) === 'EEXIST') throw new SafetensorsError(path, 'exists; pass overwrite: true to replace it');
-    if (await exists(path)) throw new SafetensorsError(path, 'exists; pass overwrite: true to replace it');
-    await rename(tmp, path);
-    return;
-  }
-  await unlink(tmp);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (e) {
-    if (code(e) === 'ENOENT') return false;
-    throw new SafetensorsError(path, `cannot check whether it exists (${why(e)})`);
-  }
-}
-
-/** Makes the rename itself durable. Best effort: Windows cannot open a directory for fsync. */
-async function syncDir(dir: string): Promise<void> {
-  let h: FileHandle | null = null;
-  try {
-    h = await open(dir, 'r');
-    await h.sync();
-  } catch {
-    // not fatal: the data is already synced, only the directory entry may lag a crash
-  } finally {
-    await h?.close().catch(() => {});
+    if (e instanceof OutputExistsError) throw new SafetensorsError(path, 'exists; pass overwrite: true to replace it');
+    if (e instanceof FileWriteError) throw new SafetensorsError(path, e.message.slice(path.length + 2));
+    throw e;
   }
 }

@@ -1,0 +1,107 @@
+// `cleardit generate`: an image from a DiT (class-conditional) or FLUX (precomputed text embeddings)
+// checkpoint, with full or CLEAR attention, written as a PNG that records its parameters.
+import { type Command, Option } from 'commander';
+import { basename } from 'node:path';
+import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
+import { loadModel, toPixels, describeAttention, DitTransformer, FluxTransformer, VaeDecoder } from '@cleardit/models';
+import { openCheckpoint, defaultMemoryBudget } from '@cleardit/models/node';
+import { UsageError } from '../exit.js';
+import { parseSpec, DEFAULT_MODEL } from '../generate/spec.js';
+import { makeReporter } from '../generate/progress.js';
+import { encodePng, writePng } from '../generate/png.js';
+import { runDit, type Generated } from '../generate/dit.js';
+import { runFlux } from '../generate/flux.js';
+
+export function generateCommand(program: Command): void {
+  program
+    .command('generate')
+    .description('generate an image with a DiT or FLUX checkpoint, full or CLEAR attention')
+    .option('-m, --model <path>', `checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names), or a bundled model (default: ${DEFAULT_MODEL}, UNTRAINED)`)
+    .option('--vae <path>', 'VAE decoder checkpoint (FLUX: ae.safetensors; DiT: an SD VAE); bundled with the default model')
+    .option('--embeddings <file>', 'FLUX text conditioning: safetensors with txt [T, 4096] and y [768] (precomputed T5 and CLIP outputs)')
+    .option('--steps <n>', 'sampling steps (DiT 50, FLUX dev 28, schnell 4)')
+    .option('-s, --seed <n>', 'noise seed: the same seed gives the same image in Node and in browsers', '42')
+    .option('-W, --width <px>', 'image width in pixels (default: the model\'s native size)')
+    .option('-H, --height <px>', 'image height in pixels')
+    .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
+    .option('--cfg-scale <s>', 'DiT classifier-free guidance scale (≤ 1 turns it off)', '4')
+    .option('--class <id>', 'DiT class label', '0')
+    .addOption(new Option('--sampler <name>', 'DiT: ddpm or ddim; FLUX: euler').choices(['ddpm', 'ddim', 'euler']))
+    .addOption(new Option('--attention <kind>', 'attention in every layer').choices(['full', 'clear']).default('full'))
+    .option('--radius <r>', 'CLEAR radius in tokens (a token is 16×16 px for FLUX and DiT/2)', '16')
+    .option('--down-factor <d>', 'CLEAR pooled global tokens over d×d cells (1 = none)', '1')
+    .option('--proportional-scale', 'CLEAR: softmax scale √(log₄₆₀₈(L)/D) for high resolutions')
+    .option('--init-latent <file>', 'FLUX img2img: start from a latent saved with --save-latent (resized to --width/--height)')
+    .option('--strength <s>', 'img2img strength: 1 starts from noise, 0 keeps the latent', '0.7')
+    .option('--save-latent <file>', 'also write the final latent (safetensors, tensor "latent") for a later --init-latent')
+    .option('-o, --output <file>', 'PNG to write', 'output.png')
+    .option('--overwrite', 'replace an existing output file (otherwise refused)')
+    .option('--json', 'machine-readable progress: one JSON object per line on stdout')
+    .addHelpText(
+      'after',
+      `
+The parameters are recorded in the PNG (text chunk "parameters", as other tools do, and "cleardit" as
+JSON). Without --model, a tiny bundled DiT with UNTRAINED weights runs: its images are noise, but
+valid PNGs of the requested size.
+
+Upscaling the CLEAR way (generate low, resize, refine with local attention):
+  cleardit generate -m flux1-dev.safetensors --vae ae.safetensors --embeddings prompt.safetensors \\
+    -W 1024 -H 1024 --save-latent base.safetensors -o base.png
+  cleardit generate -m flux1-dev.safetensors --vae ae.safetensors --embeddings prompt.safetensors \\
+    -W 2048 -H 2048 --init-latent base.safetensors --strength 0.7 --attention clear --radius 16 -o big.png
+
+Examples:
+  cleardit generate -o untrained.png
+  cleardit generate -m DiT-XL-2-256/transformer --vae sd-vae-ft-ema --class 207 --steps 250 -o dog.png`,
+    )
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const spec = parseSpec(opts, cmd.optsWithGlobals().adapter);
+      const report = makeReporter(spec.json ? 'json' : 'auto');
+      const device = await createDevice({ adapter: spec.adapter });
+      const budget = defaultMemoryBudget(device);
+      const load = async (path: string) => {
+        const src = await openCheckpoint(path);
+        try {
+          return await loadModel(device, src, { memoryBudget: budget, attention: spec.attention });
+        } finally {
+          await src.close();
+        }
+      };
+      const transformer = await load(spec.model);
+      if (transformer.detected.family === 'vae') throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
+      if (!spec.vae) throw new UsageError(`--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
+      const decoder = await load(spec.vae);
+      if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${spec.vae}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
+      if (spec.bundled) report.info(`cleardit: using the bundled ${DEFAULT_MODEL} model — its weights are UNTRAINED (random): the image will be noise, not a picture`);
+      report.info(`adapter: ${device.adapter.name} (${device.adapter.reason}); attention: ${describeAttention(spec.attention)}`);
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort(new Error('interrupted')));
+      let g: Generated;
+      const m = transformer.model;
+      if (m instanceof DitTransformer) g = await runDit(device, m, decoder.model, spec, report, abort.signal);
+      else if (m instanceof FluxTransformer) g = await runFlux(device, m, decoder.model, spec, report, abort.signal);
+      else throw new UsageError(`--model ${spec.model}: not a transformer`);
+      const pixels = toPixels(await g.image.toFloat32(), g.image.shape)[0];
+      const params: Record<string, string | number> = {
+        Steps: g.steps,
+        Sampler: g.sampler,
+        ...g.params,
+        Seed: spec.seed,
+        Size: `${g.width}x${g.height}`,
+        Model: basename(spec.model).replace(/\.safetensors$/, ''),
+        Attention: describeAttention(spec.attention),
+        Adapter: device.adapter.name,
+        Version: 'cleardit 0.1.0',
+      };
+      const text = {
+        parameters: Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', '),
+        // what made the image, not where it went: the same request gives the same bytes at any path
+        cleardit: JSON.stringify({ ...spec, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
+      };
+      await writePng(spec.output, encodePng(pixels, g.width, g.height, text), spec.overwrite);
+      if (spec.saveLatent)
+        await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: text.parameters }, { overwrite: spec.overwrite });
+      report.done(spec.output, { width: g.width, height: g.height });
+      device.destroy();
+    });
+}

@@ -1,0 +1,44 @@
+// DiT pipeline: seeded noise → DDPM (or DDIM) with classifier-free guidance → SD-VAE decode.
+import type { Device, Tensor } from '@cleardit/tensor';
+import { DitTransformer, VaeDecoder } from '@cleardit/models';
+import { diffusionSchedule, ddpm, ddim, seededNoise, noiseStream } from '@cleardit/sampler';
+import { UsageError } from '../exit.js';
+import type { GenerateSpec } from './spec.js';
+import type { Reporter } from './progress.js';
+
+export interface Generated {
+  latent: Tensor;
+  image: Tensor;
+  width: number;
+  height: number;
+  steps: number;
+  sampler: string;
+  params: Record<string, string | number>;
+}
+
+/** Pixels per latent position: 2 per up level after the first (8 for FLUX's and SD's decoders). */
+export const vaeFactor = (vae: VaeDecoder) => 2 ** (vae.config.blockOutChannels.length - 1);
+
+export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
+  const c = dit.config;
+  const f = vaeFactor(vae);
+  const native = c.inputSize * f;
+  const width = spec.width ?? native;
+  const height = spec.height ?? native;
+  const unit = f * c.patchSize;
+  if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × patch ${c.patchSize})`);
+  if (spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
+  if (spec.initLatent) throw new UsageError('--init-latent is for FLUX (rectified-flow img2img); DiT sampling starts from noise');
+  const steps = spec.steps ?? 50;
+  const sampler = spec.sampler ?? 'ddpm';
+  if (sampler === 'euler') throw new UsageError('--sampler euler is FLUX\'s; DiT samples with ddpm or ddim');
+  const schedule = diffusionSchedule({ respacing: String(steps) });
+  const x = seededNoise(device, [1, c.inChannels, height / f, width / f], spec.seed);
+  const model = (xt: Tensor, t: number, labels: readonly number[]) => dit.forward(xt, labels.map(() => t), [...labels]);
+  const common = { model, x, schedule, labels: [spec.classId], guidanceScale: spec.cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
+  report.start(steps, { model: 'dit', width, height });
+  const latent = sampler === 'ddim' ? await ddim(common) : await ddpm({ ...common, noise: noiseStream(device, spec.seed + 1) });
+  x.dispose();
+  const image = vae.decode(latent);
+  return { latent, image, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': spec.cfgScale, Class: spec.classId } };
+}

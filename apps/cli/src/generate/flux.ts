@@ -1,0 +1,74 @@
+// FLUX pipeline: precomputed text embeddings (until text encoders exist), seeded packed noise (or an
+// img2img start from a saved latent, resized), Euler on the rectified flow, unpack, autoencoder decode.
+import { type Device, type Tensor, tensor, SafetensorsReader } from '@cleardit/tensor';
+import { FileSource } from '@cleardit/tensor/node';
+import { FluxTransformer, VaeDecoder, imageIds } from '@cleardit/models';
+import { fluxSchedule, eulerFlow, seededNoise, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, resizeLatent } from '@cleardit/sampler';
+import { UsageError } from '../exit.js';
+import type { GenerateSpec } from './spec.js';
+import type { Reporter } from './progress.js';
+import { vaeFactor, type Generated } from './dit.js';
+
+/** txt [T, ctx] (or [1, T, ctx]) and y [vec] (or [1, vec]) from a safetensors file, checked against the model. */
+async function embeddings(device: Device, path: string, flux: FluxTransformer): Promise<{ txt: Tensor; y: Tensor; T: number }> {
+  const r = await SafetensorsReader.open(await FileSource.open(path));
+  try {
+    for (const k of ['txt', 'y']) if (!r.has(k)) throw new UsageError(`--embeddings ${path}: no tensor '${k}' (expected txt [T, ${flux.config.contextInDim}] and y [${flux.config.vecInDim}])`);
+    const ts = r.info('txt').shape;
+    const ys = r.info('y').shape;
+    const T = ts[ts.length - 2];
+    const okTxt = (ts.length === 2 || (ts.length === 3 && ts[0] === 1)) && ts[ts.length - 1] === flux.config.contextInDim;
+    const okY = (ys.length === 1 || (ys.length === 2 && ys[0] === 1)) && ys[ys.length - 1] === flux.config.vecInDim;
+    if (!okTxt) throw new UsageError(`--embeddings ${path}: 'txt' is [${ts.join(',')}], expected [T, ${flux.config.contextInDim}]`);
+    if (!okY) throw new UsageError(`--embeddings ${path}: 'y' is [${ys.join(',')}], expected [${flux.config.vecInDim}]`);
+    return { txt: tensor(device, await r.readF32('txt'), [1, T, flux.config.contextInDim]), y: tensor(device, await r.readF32('y'), [1, flux.config.vecInDim]), T };
+  } finally {
+    await r.close();
+  }
+}
+
+export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
+  if (!spec.embeddings) throw new UsageError('FLUX needs text conditioning: pass --embeddings FILE (safetensors with txt [T, 4096] and y [768], precomputed T5/CLIP outputs; cleardit has no text encoders yet)');
+  const f = vaeFactor(vae);
+  const unit = 2 * f;
+  const width = spec.width ?? 64 * unit;
+  const height = spec.height ?? 64 * unit;
+  if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × 2×2 packing)`);
+  const channels = flux.config.inChannels / 4;
+  if (vae.config.latentChannels !== channels) throw new UsageError(`--vae: its latent has ${vae.config.latentChannels} channels, the FLUX model packs ${channels}`);
+  const sampler = spec.sampler ?? 'euler';
+  if (sampler !== 'euler') throw new UsageError(`--sampler ${sampler} is DiT's; FLUX samples with euler`);
+  const dev = flux.config.guidanceEmbed;
+  const steps = spec.steps ?? (dev ? 28 : 4);
+  const [h, w] = [height / unit, width / unit];
+  const { txt, y } = await embeddings(device, spec.embeddings, flux);
+  const schedule = fluxSchedule({ steps, imageSeqLen: h * w, shift: dev });
+  const noise = packFluxLatent(seededNoise(device, [1, channels, 2 * h, 2 * w], spec.seed));
+  let x = noise;
+  let startIndex = 0;
+  if (spec.initLatent) {
+    const r = await SafetensorsReader.open(await FileSource.open(spec.initLatent));
+    if (!r.has('latent')) throw new UsageError(`--init-latent ${spec.initLatent}: no tensor 'latent' (write one with --save-latent)`);
+    const z = tensor(device, await r.readF32('latent'), r.info('latent').shape);
+    await r.close();
+    if (z.rank !== 4 || z.shape[1] !== channels) throw new UsageError(`--init-latent ${spec.initLatent}: 'latent' is [${z.shape.join(',')}], expected [1, ${channels}, h, w]`);
+    const start = img2imgStart(schedule, spec.strength);
+    startIndex = start.startIndex;
+    x = img2imgLatent(packFluxLatent(resizeLatent(z, 2 * h, 2 * w)), noise, start.t);
+  }
+  const ids = imageIds(h, w);
+  report.start(steps - startIndex, { model: 'flux', width, height });
+  const packed = await eulerFlow({
+    model: (xt, t, _c, g) => flux.forward({ img: xt, imgIds: ids, txt, timesteps: [t], y, guidance: g === undefined ? undefined : [g] }),
+    x,
+    schedule,
+    cond: null,
+    guidance: dev ? spec.guidance : undefined,
+    startIndex,
+    signal,
+    onStep: ({ step, total, t }) => report.step(step, total, t),
+  });
+  const latent = unpackFluxLatent(packed, 2 * h, 2 * w);
+  const image = vae.decode(latent);
+  return { latent, image, width, height, steps: steps - startIndex, sampler: 'Euler', params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) } };
+}

@@ -1,0 +1,100 @@
+// What `cleardit generate` was asked to do, validated: every bad value is a one-line UsageError.
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AttentionMode } from '@cleardit/models';
+import { UsageError } from '../exit.js';
+import { positiveInt } from '../parse.js';
+
+export interface GenerateSpec {
+  model: string;
+  vae?: string;
+  embeddings?: string;
+  bundled: boolean;
+  steps?: number;
+  seed: number;
+  width?: number;
+  height?: number;
+  guidance: number;
+  cfgScale: number;
+  classId: number;
+  sampler?: 'ddpm' | 'ddim' | 'euler';
+  attention: AttentionMode;
+  initLatent?: string;
+  strength: number;
+  saveLatent?: string;
+  output: string;
+  overwrite: boolean;
+  json: boolean;
+  adapter?: string;
+}
+
+/** The CLI's own folder (apps/cli, or the installed package): src/ and dist/ both sit one level below it. */
+export function cliRoot(): string {
+  const entry = realpathSync(process.argv[1]);
+  return join(dirname(entry), '..');
+}
+
+export const DEFAULT_MODEL = 'dit-tiny-untrained';
+export function bundledModel(name: string): string | undefined {
+  const dir = join(cliRoot(), 'models');
+  const f = join(dir, `${name}.safetensors`);
+  return existsSync(f) ? f : undefined;
+}
+
+const PRESETS_NEEDING_FILES = ['flux-dev', 'flux-schnell', 'dit-xl-2-256', 'dit-xl-2-512'];
+
+function number(flag: string, v: string | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${flag} expects a number in [${lo}, ${hi}], got '${v}'`);
+  return n;
+}
+
+export function parseSpec(o: Record<string, string | boolean | undefined>, adapter: string | undefined): GenerateSpec {
+  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  let model = str('model') ?? DEFAULT_MODEL;
+  let bundled = false;
+  const b = bundledModel(model);
+  if (b) {
+    model = b;
+    bundled = true;
+  } else if (PRESETS_NEEDING_FILES.includes(model)) {
+    throw new UsageError(`--model ${model}: cleardit knows this model's config but ships no weights for it; pass the checkpoint file or folder (e.g. --model path/to/${model === 'flux-dev' ? 'flux1-dev.safetensors' : 'transformer/'})`);
+  } else if (!existsSync(model)) throw new UsageError(`--model ${model}: no such file or folder, and not a bundled model (bundled: ${DEFAULT_MODEL})`);
+  const vae = str('vae') ?? (bundled ? bundledModel('sd-vae-tiny-untrained') : undefined);
+  if (vae && !existsSync(vae)) throw new UsageError(`--vae ${vae}: no such file or folder`);
+  const emb = str('embeddings');
+  if (emb && !existsSync(emb)) throw new UsageError(`--embeddings ${emb}: no such file`);
+  const init = str('initLatent');
+  if (init && !existsSync(init)) throw new UsageError(`--init-latent ${init}: no such file`);
+  const kind = str('attention') ?? 'full';
+  if (kind !== 'full' && kind !== 'clear') throw new UsageError(`--attention expects full or clear, got '${kind}'`);
+  const radius = number('--radius', str('radius'), 0.5, 1e6) ?? 16;
+  const down = str('downFactor') === undefined ? 1 : positiveInt('--down-factor', str('downFactor')!);
+  const attention: AttentionMode = kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
+  const sampler = str('sampler');
+  if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
+  const size = (flag: string, v: string | undefined) => (v === undefined ? undefined : positiveInt(flag, v));
+  return {
+    model,
+    vae,
+    embeddings: emb,
+    bundled,
+    steps: str('steps') === undefined ? undefined : positiveInt('--steps', str('steps')!),
+    seed: str('seed') === undefined ? 42 : positiveInt('--seed', str('seed')!, true),
+    width: size('--width', str('width')),
+    height: size('--height', str('height')),
+    guidance: number('--guidance', str('guidance'), 0, 100) ?? 3.5,
+    cfgScale: number('--cfg-scale', str('cfgScale'), 0, 100) ?? 4,
+    classId: str('class') === undefined ? 0 : positiveInt('--class', str('class')!, true),
+    sampler: sampler as GenerateSpec['sampler'],
+    attention,
+    initLatent: init,
+    strength: number('--strength', str('strength'), 0, 1) ?? 0.7,
+    saveLatent: str('saveLatent'),
+    output: str('output') ?? 'output.png',
+    overwrite: o.overwrite === true,
+    json: o.json === true,
+    adapter,
+  };
+}

@@ -1,0 +1,120 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { encodeSafetensors, normalValues } from '@cleardit/tensor';
+import { cleardit, root } from './run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cleardit-generate-'));
+const out = (name: string) => join(dir, name);
+// small and quick: the bundled untrained DiT at 64×64 (8×8 latent, 16 tokens), 3 steps
+const FAST = ['-W', '64', '-H', '64', '--steps', '3'];
+
+describe('cleardit generate with the bundled (untrained) model', () => {
+  let first: Buffer;
+  beforeAll(() => {
+    const r = cleardit('generate', ...FAST, '-o', out('a.png'));
+    expect(r.status, r.stderr).toBe(0);
+    first = readFileSync(out('a.png'));
+  });
+
+  it('writes a valid PNG of the requested size with its parameters in a text chunk, and says the model is untrained', () => {
+    const png = decode(first);
+    expect([png.width, png.height]).toEqual([64, 64]);
+    expect(png.text.parameters).toMatch(/Steps: 3, Sampler: DDPM, CFG scale: 4, Class: 0, Seed: 42, Size: 64x64, Model: dit-tiny-untrained, Attention: full attention/);
+    expect(JSON.parse(png.text.cleardit).seed).toBe(42);
+    const r = cleardit('generate', ...FAST, '-o', out('msg.png'));
+    expect(r.stderr).toMatch(/UNTRAINED/);
+  });
+
+  it('the same seed gives identical bytes; another seed does not', () => {
+    expect(cleardit('generate', ...FAST, '-o', out('b.png')).status).toBe(0);
+    expect(readFileSync(out('b.png')).equals(first)).toBe(true);
+    expect(cleardit('generate', ...FAST, '--seed', '7', '-o', out('c.png')).status).toBe(0);
+    expect(readFileSync(out('c.png')).equals(first)).toBe(false);
+  });
+
+  it('--attention clear --radius changes the image', () => {
+    const r = cleardit('generate', ...FAST, '--attention', 'clear', '--radius', '1.5', '-o', out('clear.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const a = decode(first).data;
+    const b = decode(readFileSync(out('clear.png'))).data;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    expect(diff).toBeGreaterThan(0);
+    expect(decode(readFileSync(out('clear.png'))).text.parameters).toMatch(/Attention: CLEAR r=1.5/);
+  });
+
+  it('refuses to overwrite without --overwrite and leaves the first file intact; --overwrite replaces it', () => {
+    const r = cleardit('generate', ...FAST, '--seed', '9', '-o', out('a.png'));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('cleardit: ') && /exists/.test(l))).toHaveLength(1);
+    expect(readFileSync(out('a.png')).equals(first)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(cleardit('generate', ...FAST, '--seed', '9', '--overwrite', '-o', out('a.png')).status).toBe(0);
+    expect(readFileSync(out('a.png')).equals(first)).toBe(false);
+  });
+
+  it('--json prints one JSON event per line: start, steps, done', () => {
+    const r = cleardit('generate', ...FAST, '--json', '-o', out('json.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const steps = events.filter((e) => e.event === 'step');
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(steps[0]).toMatchObject({ total: 3 });
+    expect(events[events.length - 1]).toMatchObject({ event: 'done', output: out('json.png'), width: 64, height: 64 });
+  });
+});
+
+describe('cleardit generate: bad usage is one line and exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['--bogus'], /unknown option '--bogus'/],
+    ['bad number', ['--steps', 'abc'], /--steps expects a positive integer, got 'abc'/],
+    ['missing model file', ['-m', join(dir, 'nope.safetensors')], /--model .*nope.safetensors: no such file/],
+    ['wrong-family model', ['-m', join(root, 'apps/cli/models/sd-vae-tiny-untrained.safetensors')], /this is a VAE decoder; pass it as --vae/],
+    ['impossible size', ['-W', '100', '-H', '64'], /size 100×64 is not a multiple of 16 pixels/],
+    ['known model without weights', ['-m', 'flux-dev'], /ships no weights for it/],
+  ];
+  for (const [name, args, msg] of cases)
+    it(name, () => {
+      const r = cleardit('generate', ...args, '-o', out(`bad-${name.replace(/ /g, '-')}.png`));
+      expect(r.status, r.stderr).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning|\(Use|error: XDG| - While|\s+at )/.test(l) && !/^\(run cleardit/.test(l));
+      expect(lines.join('\n')).toMatch(msg);
+      expect(lines).toHaveLength(1);
+      expect(existsSync(out(`bad-${name.replace(/ /g, '-')}.png`))).toBe(false);
+    });
+});
+
+describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoencoder)', () => {
+  const models = join(root, 'packages/models/test/fixtures');
+  const emb = out('prompt.safetensors');
+  beforeAll(() => {
+    writeFileSync(emb, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }));
+    copyFileSync(join(models, 'flux-tiny-a.safetensors'), out('flux.safetensors'));
+  });
+  const flux = ['-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', emb, '--steps', '4'];
+
+  it('generates from precomputed embeddings, saves the latent, and refines it at a larger size with CLEAR', () => {
+    let r = cleardit('generate', ...flux, '-W', '16', '-H', '16', '--save-latent', out('base.safetensors'), '-o', out('flux.png'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(decode(readFileSync(out('flux.png')))).toMatchObject({ width: 16, height: 16 });
+    r = cleardit('generate', ...flux, '-W', '32', '-H', '32', '--init-latent', out('base.safetensors'), '--strength', '0.7', '--attention', 'clear', '--radius', '2', '-o', out('flux-up.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const up = decode(readFileSync(out('flux-up.png')));
+    expect([up.width, up.height]).toEqual([32, 32]);
+    expect(up.text.parameters).toMatch(/Steps: 3, Sampler: Euler, Guidance: 3.5, Denoising strength: 0.7/); // 4 steps, strength 0.7: start at index 1
+  });
+
+  it('rejects a missing or misshapen embeddings file', () => {
+    let r = cleardit('generate', ...flux.filter((a) => a !== emb && a !== '--embeddings'), '-W', '16', '-H', '16', '-o', out('x.png'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/FLUX needs text conditioning: pass --embeddings FILE/);
+    const bad = out('bad-emb.safetensors');
+    writeFileSync(bad, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 40], data: new Float32Array(280) }, y: { dtype: 'F32', shape: [32], data: new Float32Array(32) } }));
+    r = cleardit('generate', '-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', bad, '-W', '16', '-H', '16', '-o', out('y.png'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/'txt' is \[7,40\], expected \[T, 48\]/);
+  });
+});

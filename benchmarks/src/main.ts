@@ -1,8 +1,9 @@
 // cleardit benchmarks: `pnpm bench [name...] [--adapter NAME] [--grids 16,32] [--heads 24] [--radius 16]`.
-// Names: matmul, attention (default: all).
+// Names: matmul, attention, models (default: all).
 import { createDevice } from '@cleardit/tensor/node';
 import { benchMatmul } from './matmul.js';
 import { benchAttention } from './attention.js';
+import { benchModels } from './models.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--adapter');
@@ -14,12 +15,13 @@ const flag = (name: string) => {
 const grids = flag('--grids')?.split(',').map(Number);
 const heads = Number(flag('--heads') ?? 24);
 const radius = Number(flag('--radius') ?? 16);
-const names = args.length ? args : ['matmul', 'attention'];
+const names = args.length ? args : ['matmul', 'attention', 'models'];
 const device = await createDevice({ adapter });
 console.log(`adapter: ${device.adapter.name} (${device.adapter.backend}) — ${device.adapter.reason}`);
 const all: Record<string, () => Promise<void>> = {
   matmul: () => benchMatmul(device),
   attention: () => benchAttention(device, { grids, heads, radius }),
+  models: () => benchModels(device, grids),
 };
 for (const n of names) {
   const run = all[n];

@@ -62,6 +62,22 @@ describe('fused CLEAR kernels against the dense reference', () => {
     await checkClear({ height: 9, width: 12, textLength: 0, radius: 3, downFactor: 3 }, 2, 1, 16, 100);
   });
 
+  it('many random geometries (seeded): grids, radii, text lengths, down factors, batch and heads', async () => {
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    for (let n = 0; n < 12; n++) {
+      const d = [1, 1, 1, 2][Math.floor(rnd() * 4)];
+      const g = {
+        height: d * (1 + Math.floor(rnd() * (d > 1 ? 5 : 14))),
+        width: d * (1 + Math.floor(rnd() * (d > 1 ? 5 : 14))),
+        textLength: Math.floor(rnd() * 9),
+        radius: [1, 1.5, 2, 2.9, 4, 7.5, 30][Math.floor(rnd() * 7)],
+        downFactor: d,
+      };
+      await checkClear(g, 1 + Math.floor(rnd() * 2), 1 + Math.floor(rnd() * 2), [8, 16][Math.floor(rnd() * 2)], 500 + n * 10, n % 2 === 0);
+    }
+  });
+
   it('r larger than the grid equals full attention', async () => {
     const g = { height: 5, width: 7, textLength: 3, radius: 100 };
     const L = 3 + 35;

@@ -47,23 +47,26 @@ export class AdamW extends Optimizer {
     const lr = this.currentLr;
     const [b1, b2] = this.betas;
     const live = this.params.filter(([, p]) => p.grad);
-    const h = new Float32Array(4 * Math.max(1, live.length));
-    live.forEach(([name], j) => {
-      const t = (this.state.get(name)?.step ?? 0) + 1;
-      h[4 * j] = 1 - lr * this.weightDecay;
-      h[4 * j + 1] = lr / (1 - b1 ** t);
-      h[4 * j + 2] = Math.sqrt(1 - b2 ** t);
-    });
-    const hyper = this.hyper('adamw', h);
-    live.forEach(([name, p], j) => {
-      let s = this.state.get(name);
-      if (!s) {
-        s = { m: zeros(this.device, p.shape).keep(), v: zeros(this.device, p.shape).keep(), step: 0 };
-        this.state.set(name, s);
-      }
-      s.step++;
-      const g = grid(this.device, p.numel);
-      const code = `
+    // parameters at the same step count share one scalar buffer (usually all of them: one upload)
+    const groups = new Map<number, [string, Tensor][]>();
+    for (const entry of live) {
+      const t = (this.state.get(entry[0])?.step ?? 0) + 1;
+      if (!groups.has(t)) groups.set(t, []);
+      groups.get(t)!.push(entry);
+    }
+    let slot = 0;
+    for (const [t, members] of groups) {
+      const h = new Float32Array([1 - lr * this.weightDecay, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), 0]);
+      const hyper = this.hyper(`adamw${slot++}`, h);
+      for (const [name, p] of members) {
+        let s = this.state.get(name);
+        if (!s) {
+          s = { m: zeros(this.device, p.shape).keep(), v: zeros(this.device, p.shape).keep(), step: 0 };
+          this.state.set(name, s);
+        }
+        s.step++;
+        const g = grid(this.device, p.numel);
+        const code = `
 @group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read> H: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> P: array<f32>;
@@ -72,7 +75,7 @@ export class AdamW extends Optimizer {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${g.index}
-  let h = H[${j}u];
+  let h = H[0];
   let gi = G[i];
   let m = M[i] + ${f32Lit(1 - b1)} * (gi - M[i]);
   let v = ${f32Lit(b2)} * V[i] + ${f32Lit(1 - b2)} * gi * gi;
@@ -80,8 +83,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   V[i] = v;
   P[i] = P[i] * h.x - h.y * m / (sqrt(v) / h.z + ${f32Lit(this.eps)});
 }`;
-      if (p.numel) this.device.dispatch({ name: 'adamw', code, inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], workgroups: g.workgroups });
-    });
+        if (p.numel) this.device.dispatch({ name: 'adamw', code, inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], workgroups: g.workgroups });
+      }
+    }
     this.stepCount++;
   }
 

@@ -49,8 +49,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   };
 }
 
-/** Second stage: STATS[2·slot], STATS[2·slot + 1] = the sums of `parts` vec2 partials. */
+/**
+ * Second stage: STATS[2·slot], STATS[2·slot + 1] = the sums of `parts` vec2 partials. The kernel writes
+ * its own two-float tensor, copied into the slot, so it compiles once per partial count, not per slot.
+ */
 export function foldPartials(device: Device, part: Tensor, parts: number, stats: Tensor, slot: number): void {
+  if (parts === 1) {
+    // a parameter of at most CHUNK elements: its one partial is the sum
+    device.copy(part.buffer, 0, stats.buffer, 8 * slot, 8);
+    return;
+  }
+  const out = Tensor.empty(device, [2]);
   const code = `
 @group(0) @binding(0) var<storage, read> PART: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> STATS: array<f32>;
@@ -66,7 +75,9 @@ fn main(@builtin(local_invocation_id) lidv: vec3<u32>) {
     if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { STATS[${2 * slot}u] = red[0].x; STATS[${2 * slot + 1}u] = red[0].y; }
+  if (lid == 0u) { STATS[0] = red[0].x; STATS[1] = red[0].y; }
 }`;
-  device.dispatch({ name: 'optim_fold', code, inputs: [part.buffer], outputs: [stats.buffer], workgroups: [1] });
+  device.dispatch({ name: 'optim_fold', code, inputs: [part.buffer], outputs: [out.buffer], workgroups: [1] });
+  device.copy(out.buffer, 0, stats.buffer, 8 * slot, 8);
+  out.dispose();
 }

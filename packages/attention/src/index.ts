@@ -6,3 +6,4 @@ export * as reference from './reference.js';
 export * from './attention.js';
 export { attentionKernel, chunkFor } from './kernels.js';
 export { pool, unpoolAdd, spatialWeightGrad } from './pool.js';
+export { attention } from './differentiable.js';

@@ -1,7 +1,7 @@
 // Building blocks shared by FLUX and DiT: modulation, heads split/merge, attention over a plan, MLPs.
 // Shapes: B batch, L tokens, C = heads·D width.
 import { type Tensor, add, mul, addScalar, layerNorm, linear, permute, slice, geluTanh, silu } from '@cleardit/tensor';
-import { attentionForward } from '@cleardit/attention';
+import { attention } from '@cleardit/attention';
 import type { ForwardAttention } from './attention-mode.js';
 
 /** (1 + scale)·LN(x) + shift, with LN without affine; shift/scale [B, 1, C] broadcast over tokens. */
@@ -30,10 +30,9 @@ export function mergeHeads(x: Tensor): Tensor {
   return permute(x, [0, 2, 1, 3]).reshape([B, L, H * D]);
 }
 
-/** Attention over the forward's plan (full or CLEAR), q/k/v [B, H, L, D] → [B, L, H·D]. */
+/** Attention over the forward's plan (full or CLEAR), q/k/v [B, H, L, D] → [B, L, H·D]; differentiable. */
 export function attend(q: Tensor, k: Tensor, v: Tensor, a: ForwardAttention): Tensor {
-  const { out } = attentionForward(a.plan, q, k, v, { scale: a.scale, spatialWeight: a.spatialWeight });
-  return mergeHeads(out);
+  return mergeHeads(attention(a.plan, q, k, v, { scale: a.scale, spatialWeight: a.spatialWeight }));
 }
 
 /** Linear → GELU-tanh → Linear. */

@@ -30,6 +30,7 @@ export {
   conv2d, scaledDotProductAttention, rope,
   sumAll, meanAll, mseLoss, maskedMean,
   backward, noGrad, tapeOf, Tape, type TapeNode, type BackwardFn, type BackwardOptions,
+  record, rawOf, needsGrad, anyNeedsGrad,
 } from './autograd/index.js';
 export * as raw from './autograd/raw.js';
 export * from './optim/index.js';

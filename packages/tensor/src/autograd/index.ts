@@ -9,3 +9,5 @@ export {
   sumAll, meanAll, mseLoss, maskedMean,
 } from './ops.js';
 export { backward, noGrad, tapeOf, Tape, type TapeNode, type BackwardFn, type BackwardOptions } from './tape.js';
+// For packages that define their own differentiable ops (e.g. @cleardit/attention's fused kernels).
+export { record, rawOf, needsGrad, anyNeedsGrad } from './tape.js';

@@ -1,15 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-// forks, not threads: dawn.node segfaults at worker-thread teardown. One file at a time: the software
-// adapter already uses both cores, and parallel files would only fight over them.
-export default defineConfig({
-  resolve: { conditions: ['@cleardit/source'] },
-  ssr: { resolve: { conditions: ['@cleardit/source'] } },
-  test: {
-    pool: 'forks',
-    fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
-    include: ['test/**/*.test.ts'],
-  },
-});
+// Shared settings: tools/vitest.base.ts.
+export { default } from '../../tools/vitest.base.js';

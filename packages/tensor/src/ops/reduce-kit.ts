@@ -21,20 +21,26 @@ export function groupGrid(device: Device, groups: number): { workgroups: [number
 export const GROUP_ENTRY = `@compute @workgroup_size(${RW})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>)`;
 
-/** WGSL: `wg_sum(v, lid, slot)` over the workgroup, with `slots` independent slots. */
-export function wgSum(slots: number): string {
-  return `
-var<workgroup> red: array<f32, ${slots * RW}>;
-fn wg_sum(v: f32, lid: u32, slot: u32) -> f32 {
+/**
+ * WGSL workgroup tree reductions `wg_sum(v, lid, slot)` (and `wg_max` when asked), each call in its
+ * own slot of `slots` so that consecutive reductions never share memory.
+ */
+export function wgReductions(slots: number, ops: readonly ('sum' | 'max')[] = ['sum']): string {
+  const fn = (op: 'sum' | 'max') => `
+fn wg_${op}(v: f32, lid: u32, slot: u32) -> f32 {
   let o = slot * ${RW}u;
   red[o + lid] = v;
   workgroupBarrier();
   for (var s = ${RW / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[o + lid] = red[o + lid] + red[o + lid + s]; }
+    if (lid < s) { red[o + lid] = ${op === 'sum' ? 'red[o + lid] + red[o + lid + s]' : 'max(red[o + lid], red[o + lid + s])'}; }
     workgroupBarrier();
   }
   let r = red[o];
   workgroupBarrier();
   return r;
 }`;
+  return `\nvar<workgroup> red: array<f32, ${slots * RW}>;${ops.map(fn).join('')}`;
 }
+
+/** WGSL: `wg_sum(v, lid, slot)` over the workgroup, with `slots` independent slots. */
+export const wgSum = (slots: number) => wgReductions(slots, ['sum']);

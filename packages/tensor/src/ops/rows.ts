@@ -8,8 +8,8 @@ import type { Device } from '../device/device.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis } from '../shape.js';
 import { f32Lit, requireDtype, sameDevice } from './wgsl.js';
+import { RW, wgReductions } from './reduce-kit.js';
 
-const RW = 64;
 
 interface RowGeometry {
   rows: number;
@@ -39,32 +39,8 @@ const INNER: u32 = ${g.inner}u;
 // Two slots, one per reduction in a kernel: Mesa llvmpipe (22.3, through Dawn's GL backend) lets a
 // later reduction's stores overtake an earlier one's final read despite the barrier between them
 // (measured: layer norm variance off by 7%), so consecutive reductions never share memory.
-var<workgroup> red: array<f32, ${2 * RW}>;
+${wgReductions(2, ['sum', 'max'])}
 fn at(base: u32, j: u32) -> u32 { return base + j * INNER; }
-fn reduce_sum(v: f32, lid: u32, slot: u32) -> f32 {
-  let o = slot * ${RW}u;
-  red[o + lid] = v;
-  workgroupBarrier();
-  for (var s = ${RW / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[o + lid] = red[o + lid] + red[o + lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[o];
-  workgroupBarrier();
-  return r;
-}
-fn reduce_max(v: f32, lid: u32, slot: u32) -> f32 {
-  let o = slot * ${RW}u;
-  red[o + lid] = v;
-  workgroupBarrier();
-  for (var s = ${RW / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[o + lid] = max(red[o + lid], red[o + lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[o];
-  workgroupBarrier();
-  return r;
-}
 // row r covers elements base + j·INNER, j < LEN
 fn row_base(r: u32) -> u32 { return (r / INNER) * LEN * INNER + r % INNER; }
 const XCOUNT: u32 = ${xCount}u;
@@ -99,7 +75,7 @@ export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDim = false): 
 ${ENTRY}
   var acc: f32 = ${init};
   for (var j = lid; j < LEN; j = j + ${RW}u) { acc = ${combine}; }
-  let t = reduce_${op === 'max' ? 'max' : 'sum'}(acc, lid, 0u);
+  let t = wg_${op === 'max' ? 'max' : 'sum'}(acc, lid, 0u);
   if (lid == 0u) { O[r] = ${finish}; }
 }`;
   x.device.dispatch({ name: op, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: rg.workgroups });
@@ -122,10 +98,10 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 ${ENTRY}
   var m: f32 = -3.4028234663852886e38;
   for (var j = lid; j < LEN; j = j + ${RW}u) { m = max(m, X[at(base, j)]); }
-  m = reduce_max(m, lid, 0u);
+  m = wg_max(m, lid, 0u);
   var s: f32 = 0.0;
   for (var j = lid; j < LEN; j = j + ${RW}u) { s = s + exp(X[at(base, j)] - m); }
-  s = reduce_sum(s, lid, 1u);
+  s = wg_sum(s, lid, 1u);
   let inv = 1.0 / s;
   for (var j = lid; j < LEN; j = j + ${RW}u) { O[at(base, j)] = exp(X[at(base, j)] - m) * inv; }
 }`;
@@ -174,13 +150,13 @@ function normRows(
     ? `let mu = 0.0;
   var q: f32 = 0.0;
   for (var j = lid; j < LEN; j = j + ${RW}u) { let v = X[at(base, j)]; q = q + v * v; }
-  let inv = inverseSqrt(reduce_sum(q, lid, 0u) / ${f32Lit(len)} + ${f32Lit(eps)});`
+  let inv = inverseSqrt(wg_sum(q, lid, 0u) / ${f32Lit(len)} + ${f32Lit(eps)});`
     : `var s: f32 = 0.0;
   for (var j = lid; j < LEN; j = j + ${RW}u) { s = s + X[at(base, j)]; }
-  let mu = reduce_sum(s, lid, 0u) / ${f32Lit(len)};
+  let mu = wg_sum(s, lid, 0u) / ${f32Lit(len)};
   var q: f32 = 0.0;
   for (var j = lid; j < LEN; j = j + ${RW}u) { let d = X[at(base, j)] - mu; q = q + d * d; }
-  let inv = inverseSqrt(reduce_sum(q, lid, 1u) / ${f32Lit(len)} + ${f32Lit(eps)});`;
+  let inv = inverseSqrt(wg_sum(q, lid, 1u) / ${f32Lit(len)} + ${f32Lit(eps)});`;
   const code = `${rowPrelude(g, rg.xCount)}
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 ${decl}@group(0) @binding(${inputs.length}) var<storage, read_write> O: array<f32>;

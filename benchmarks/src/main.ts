@@ -1,9 +1,10 @@
 // cleardit benchmarks: `pnpm bench [name...] [--adapter NAME] [--grids 16,32] [--heads 24] [--radius 16]`.
-// Names: matmul, attention, models (default: all).
+// Names: matmul, attention, models, train (default: all).
 import { createDevice } from '@cleardit/tensor/node';
 import { benchMatmul } from './matmul.js';
 import { benchAttention } from './attention.js';
 import { benchModels } from './models.js';
+import { benchTrain } from './train.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--adapter');
@@ -15,13 +16,14 @@ const flag = (name: string) => {
 const grids = flag('--grids')?.split(',').map(Number);
 const heads = Number(flag('--heads') ?? 24);
 const radius = Number(flag('--radius') ?? 16);
-const names = args.length ? args : ['matmul', 'attention', 'models'];
+const names = args.length ? args : ['matmul', 'attention', 'models', 'train'];
 const device = await createDevice({ adapter });
 console.log(`adapter: ${device.adapter.name} (${device.adapter.backend}) — ${device.adapter.reason}`);
 const all: Record<string, () => Promise<void>> = {
   matmul: () => benchMatmul(device),
   attention: () => benchAttention(device, { grids, heads, radius }),
   models: () => benchModels(device, grids),
+  train: () => benchTrain(device),
 };
 for (const n of names) {
   const run = all[n];

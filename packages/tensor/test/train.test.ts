@@ -16,11 +16,11 @@ const TASK = { B: 2, L: 8, din: 8, dout: 4 };
 const BLOCK = { din: 8, dim: 16, heads: 2, dout: 4 };
 
 /**
- * Trains `steps` steps (clipping to norm 1) and returns the loss curve. Losses are copied into one GPU
+ * Trains `steps` steps (clipping to norm 1 unless `clip` is false) and returns the loss curve. Losses are copied into one GPU
  * buffer and read once at the end, so the loop does not wait on the GPU (Prodigy still reads its sums).
  * `memory` receives the pool's stats after step 10 and after the last step.
  */
-async function train(make: () => { model: Model; opt: Optimizer }, steps: number, memory?: PoolStats[]): Promise<number[]> {
+async function train(make: () => { model: Model; opt: Optimizer }, steps: number, memory?: PoolStats[], clip = true): Promise<number[]> {
   const { model, opt } = make();
   const { x, y } = regressionTask(d, TASK, 1);
   const curve = Tensor.empty(d, [steps]).keep();
@@ -30,7 +30,7 @@ async function train(make: () => { model: Model; opt: Optimizer }, steps: number
       backward(l);
       d.copy(l.buffer, 0, curve.buffer, 4 * s, 4);
     });
-    clipGradNorm(opt.params, 1.0).dispose();
+    if (clip) clipGradNorm(opt.params, 1.0).dispose();
     await opt.step();
     opt.zeroGrad();
     if (memory && (s === 9 || s === steps - 1)) {
@@ -57,6 +57,7 @@ describe('training end to end', () => {
     };
     const a = await train(make, 60);
     const b = await train(make, 60);
+    console.log(`MLP, AdamW: loss ${a[0].toPrecision(4)} → ${a[59].toPrecision(4)} in 60 steps`);
     expect(a[59]).toBeLessThan(a[0] / 10);
     expect(printed(b)).toBe(printed(a));
     expect(b).toEqual(a);
@@ -68,9 +69,10 @@ describe('training end to end', () => {
       return { model, opt: new Prodigy(model.params, { useBiasCorrection: true, safeguardWarmup: true, weightDecay: 0.01 }) };
     };
     const memory: PoolStats[] = [];
-    const a = await train(make, 100, memory);
-    const b = await train(make, 100);
-    expect(a[99]).toBeLessThan(a[0] / 10);
+    const a = await train(make, 80, memory);
+    const b = await train(make, 80);
+    console.log(`one-block transformer, Prodigy: loss ${a[0].toPrecision(4)} → ${a[79].toPrecision(4)} in 80 steps`);
+    expect(a[79]).toBeLessThan(a[0] / 10);
     expect(printed(b)).toBe(printed(a));
     expect(b).toEqual(a);
     // Prodigy's per-step sums and readback leave nothing behind either
@@ -78,12 +80,13 @@ describe('training end to end', () => {
     expect(memory[1].inUseBytes).toBe(memory[0].inUseBytes);
   });
 
-  it('1,000 steps of the one-block model (AdamW, clipping) end with the GPU bytes allocated after step 10', async () => {
+  // (clipping's memory is covered by the Prodigy run above; without it the 1,000 steps take a third less)
+  it('1,000 steps of the one-block model (AdamW) end with the GPU bytes allocated after step 10', async () => {
     const memory: PoolStats[] = [];
     const losses = await train(() => {
       const model = oneBlock(d, BLOCK, 30);
       return { model, opt: new AdamW(model.params, { lr: 3e-3 }) };
-    }, 1000, memory);
+    }, 1000, memory, false);
     expect(memory[1].allocatedBytes).toBe(memory[0].allocatedBytes);
     expect(memory[1].inUseBytes).toBe(memory[0].inUseBytes);
     expect(tapeOf(d).nodes.length).toBe(0);

@@ -146,6 +146,12 @@ describe('backward', () => {
     const y = mul(w, w);
     expect(() => backward(y)).toThrowError(/backward: the output \[3\] is not a scalar; pass opts.grad/);
     tapeOf(d).clear();
+    const w2 = randn(d, [2], 13).keep().requireGrad();
+    const l = sumAll(mul(w2, w2));
+    backward(l);
+    expect(() => backward(l)).toThrowError(/nothing on the tape produced the output \[\] \(backward already ran over it/);
+    l.dispose();
+    w2.dispose();
     const c = randn(d, [1], 12);
     expect(() => backward(c)).toThrowError(/does not require gradients/);
     y.dispose();

@@ -135,6 +135,8 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
     tape.clear();
     throw new ClearditError(`backward: the output ${fmtShape(output.shape)} does not require gradients (no parameter with requiresGrad reaches it)`);
   }
+  if (output.producedByTape && !recorded(tape, output))
+    throw new ClearditError(`backward: nothing on the tape produced the output ${fmtShape(output.shape)} (backward already ran over it, or the tape was cleared)`);
   if (opts.grad && !sameShape(opts.grad.shape, output.shape))
     throw new ShapeError('backward', `grad ${fmtShape(opts.grad.shape)} does not match the output ${fmtShape(output.shape)}`);
   if (!opts.grad && output.numel !== 1)
@@ -146,6 +148,11 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
       tape.clear();
     }
   });
+}
+
+function recorded(tape: Tape, t: Tensor): boolean {
+  for (let n = tape.nodes.length - 1; n >= 0; n--) if (tape.nodes[n].outputs.includes(t)) return true;
+  return false;
 }
 
 function run(tape: Tape, output: Tensor, seed: Tensor | undefined): void {

@@ -24,6 +24,7 @@ export function clipGradNorm(params: NamedParams | readonly Tensor[], maxNorm: n
     const parts = partialCount(g.numel);
     const part = Tensor.empty(device, [2 * parts]);
     const k = stageOne(
+      device,
       g.numel,
       `@group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read_write> PART: array<vec2<f32>>;`,

@@ -124,6 +124,7 @@ export class Prodigy extends Optimizer {
         const part = Tensor.empty(device, [2 * parts]);
         const gExpr = wdCoupled ? 'G[i] + h.w * P[i]' : 'G[i]';
         const k = stageOne(
+          device,
           n,
           `@group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read> P: array<f32>;

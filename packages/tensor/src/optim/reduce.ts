@@ -20,18 +20,21 @@ export function partialCount(n: number): number {
  * `contrib: vec2<f32>`; the workgroup's sum lands in PART[workgroup]. `decls` declares the bindings
  * (PART must be declared as array<vec2<f32>>).
  */
-export function stageOne(n: number, decls: string, body: string): { code: string; workgroups: [number, number] } {
+export function stageOne(device: Device, n: number, decls: string, body: string): { code: string; workgroups: [number, number] } {
   const groups = partialCount(n);
+  const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
   return {
-    workgroups: [groups, 1],
+    workgroups: [x, Math.ceil(groups / x)],
     code: `${decls}
 var<workgroup> red: array<vec2<f32>, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
   let lid = lidv.x;
+  let wg = wid.x + wid.y * ${x}u;
+  if (wg >= ${groups}u) { return; }
   var acc = vec2<f32>(0.0);
   for (var e = 0u; e < ${PER_THREAD}u; e = e + 1u) {
-    let i = wid.x * ${CHUNK}u + e * ${WG}u + lid;
+    let i = wg * ${CHUNK}u + e * ${WG}u + lid;
     if (i < ${n}u) {
       var contrib = vec2<f32>(0.0);
       ${body}
@@ -44,7 +47,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { PART[wid.x] = red[0]; }
+  if (lid == 0u) { PART[wg] = red[0]; }
 }`,
   };
 }

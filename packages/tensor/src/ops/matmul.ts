@@ -8,7 +8,7 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../shape.js';
-import { f32Lit, requireDtype, sameDevice } from './wgsl.js';
+import { f32Lit, memo, requireDtype, sameDevice } from './wgsl.js';
 import type { Device } from '../device/device.js';
 import { cpuMatmulPlan } from './matmul-cpu.js';
 
@@ -78,11 +78,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   const inputs = [a.buffer, b.buffer];
   if (opts.bias) inputs.push(opts.bias.buffer);
   if (device.adapter.software && !tiles) {
-    const plan = cpuMatmulPlan({
+    const geometry = {
       M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, nInputs: inputs.length,
       aBase: batchOffset(aBatch, batch, M * K), bBase: batchOffset(bBatch, batch, K * N),
       alpha: alpha !== 1 ? ` * ${f32Lit(alpha)}` : '',
-    });
+    };
+    const plan = memo(`cpu-matmul:${JSON.stringify(geometry)}`, () => cpuMatmulPlan(geometry));
     device.dispatch({ name: plan.name, code: plan.code, inputs, outputs: [out.buffer], workgroups: plan.workgroups(Z) });
     return out;
   }

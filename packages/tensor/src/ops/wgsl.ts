@@ -43,3 +43,18 @@ export function sameDevice(op: string, ...ts: Tensor[]): Device {
   for (const t of ts) if (t.device !== d) throw new ShapeError(op, 'operands live on different devices');
   return d;
 }
+
+const generated = new Map<string, unknown>();
+/**
+ * Memoises a kernel generator by a short key. Generating a long WGSL string per call (and hashing it
+ * anew for the pipeline cache) is most of the host cost of a small op; the same string object hashes
+ * once. Pure values only; bounded (cleared past 1,024 entries).
+ */
+export function memo<T>(key: string, make: () => T): T {
+  let v = generated.get(key) as T | undefined;
+  if (v === undefined) {
+    if (generated.size >= 1024) generated.clear();
+    generated.set(key, (v = make()));
+  }
+  return v;
+}

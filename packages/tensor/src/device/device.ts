@@ -36,6 +36,7 @@ interface Disposable_ {
 }
 
 const MAX_DISPATCHES_PER_SUBMIT = 256;
+const MAX_PIPELINES = 2048;
 
 export class Device {
   readonly pool: BufferPool;
@@ -159,7 +160,15 @@ export class Device {
   pipeline(name: string, code: string, nIn: number, nOut: number): GPUComputePipeline {
     const key = `${nIn}:${nOut}\n${code}`;
     let p = this.pipelines.get(key);
-    if (p) return p;
+    if (p) {
+      // most recently used last, so eviction below drops the longest unused
+      this.pipelines.delete(key);
+      this.pipelines.set(key, p);
+      return p;
+    }
+    // Shapes and constants are baked into kernels, so a sampler whose step coefficients change every
+    // step makes new pipelines; bound the cache rather than let it grow for the process's lifetime.
+    if (this.pipelines.size >= MAX_PIPELINES) this.pipelines.delete(this.pipelines.keys().next().value!);
     this.gpu.pushErrorScope('validation');
     const module = this.gpu.createShaderModule({ code, label: name });
     p = this.gpu.createComputePipeline({

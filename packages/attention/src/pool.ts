@@ -45,12 +45,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /** dx [B, H, T+N, D] from the extended gradient [B, H, T+N+P, D]: image token += ω[a,b]·(its cell's gradient). */
 export function unpoolAdd(plan: AttentionPlan, dxExt: Tensor, weight: Tensor): Tensor {
-  const [B, H, Lk, D] = dxExt.shape;
+  const { B, H, D, d, cw, T, w } = geometry(plan, dxExt);
+  const Lk = dxExt.shape[2];
   const L = plan.queryLength;
-  const d = plan.downFactor;
-  const cw = plan.width / d;
-  const T = plan.textLength;
-  const w = plan.width;
   const out = Tensor.empty(dxExt.device, [B, H, L, D]);
   const g = grid(dxExt.device, B * H * L * D);
   const code = `

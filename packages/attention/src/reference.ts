@@ -18,23 +18,24 @@ function dims(q: Host) {
   return { B, H, L, D };
 }
 
+/** Visits every (pooled token p, cell offset a·d + b, image token index) of the geometry. */
+function forEachCellToken(g: ClearGeometry, f: (p: number, ab: number, tok: number) => void): void {
+  const { T, P, d } = counts(g);
+  const cw = g.width / d;
+  for (let p = 0; p < P; p++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) f(p, a * d + b, T + (Math.floor(p / cw) * d + a) * g.width + (p % cw) * d + b);
+}
+
 /** Pooled keys or values [B, H, P, D] from the image part of x [B, H, T+N, D]. */
 export function poolRef(g: ClearGeometry, x: Host, weight: Host): Host {
   const { B, H, D } = dims(x);
-  const { T, L, P, d } = counts(g);
+  const { L, P } = counts(g);
   const out = ref.host([B, H, P, D]);
-  const cw = g.width / d;
   for (let bh = 0; bh < B * H; bh++)
-    for (let p = 0; p < P; p++) {
-      const cy = Math.floor(p / cw);
-      const cx = p % cw;
-      for (let a = 0; a < d; a++)
-        for (let b = 0; b < d; b++) {
-          const tok = T + (cy * d + a) * g.width + cx * d + b;
-          const wgt = weight.data[a * d + b];
-          for (let c = 0; c < D; c++) out.data[(bh * P + p) * D + c] += wgt * x.data[(bh * L + tok) * D + c];
-        }
-    }
+    forEachCellToken(g, (p, ab, tok) => {
+      for (let c = 0; c < D; c++) out.data[(bh * P + p) * D + c] += weight.data[ab] * x.data[(bh * L + tok) * D + c];
+    });
   return out;
 }
 
@@ -123,7 +124,7 @@ export function clearAttentionRef(g: ClearGeometry, q: Host, k: Host, v: Host, o
 
 /** CLEAR backward: gradients of sum(out · dout) for q, k, v and the pooling map. */
 export function clearAttentionBackwardRef(g: ClearGeometry, q: Host, k: Host, v: Host, dout: Host, opts: RefOptions = {}): { dq: Host; dk: Host; dv: Host; dSpatialWeight?: Host } {
-  const { T, L, P, d } = counts(g);
+  const { L, P, d } = counts(g);
   const w = opts.spatialWeight ?? defaultSpatialWeight(d);
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
   const kx = withPooled(g, k, w);
@@ -135,23 +136,16 @@ export function clearAttentionBackwardRef(g: ClearGeometry, q: Host, k: Host, v:
   const dk = ref.slice(dkx, 2, 0, L);
   const dv = ref.slice(dvx, 2, 0, L);
   const dw = ref.host([d, d]);
-  const cw = g.width / d;
   const Lk = L + P;
   for (let bh = 0; bh < B * H; bh++)
-    for (let p = 0; p < P; p++) {
-      const cy = Math.floor(p / cw);
-      const cx = p % cw;
-      for (let a = 0; a < d; a++)
-        for (let b = 0; b < d; b++) {
-          const tok = T + (cy * d + a) * g.width + cx * d + b;
-          for (let c = 0; c < D; c++) {
-            const gk = dkx.data[(bh * Lk + L + p) * D + c];
-            const gv = dvx.data[(bh * Lk + L + p) * D + c];
-            dk.data[(bh * L + tok) * D + c] += w.data[a * d + b] * gk;
-            dv.data[(bh * L + tok) * D + c] += w.data[a * d + b] * gv;
-            dw.data[a * d + b] += gk * k.data[(bh * L + tok) * D + c] + gv * v.data[(bh * L + tok) * D + c];
-          }
-        }
-    }
+    forEachCellToken(g, (p, ab, tok) => {
+      for (let c = 0; c < D; c++) {
+        const gk = dkx.data[(bh * Lk + L + p) * D + c];
+        const gv = dvx.data[(bh * Lk + L + p) * D + c];
+        dk.data[(bh * L + tok) * D + c] += w.data[ab] * gk;
+        dv.data[(bh * L + tok) * D + c] += w.data[ab] * gv;
+        dw.data[ab] += gk * k.data[(bh * L + tok) * D + c] + gv * v.data[(bh * L + tok) * D + c];
+      }
+    });
   return { dq, dk, dv, dSpatialWeight: dw };
 }

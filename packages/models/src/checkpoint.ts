@@ -1,7 +1,8 @@
 // Recognising a checkpoint (family, naming, config), checking it against what the config needs
 // (every missing and unexpected key, every shape), estimating its bytes on a device, and streaming
-// it into GPU tensors one at a time.
-import { type Device, tensor, fmtBytes, DeviceLimitError } from '@cleardit/tensor';
+// it into GPU tensors one at a time. Linear weights stored in F16/BF16 stay 16-bit on the device
+// (packed two per word; the matmul kernels widen them on load on every adapter): half the memory.
+import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBytes, DeviceLimitError } from '@cleardit/tensor';
 import type { TensorSource } from './source.js';
 import { type KeyMap, assemble } from './mapping.js';
 import { Weights, WeightError } from './weights.js';
@@ -73,21 +74,51 @@ export interface LoadPlan {
   /** "key: file shape [a] (from parts), expected [b]" */
   shapeErrors: string[];
   parameters: number;
-  /** Bytes the weights take on a device (float32). */
+  /** Bytes the weights take on a device: 2 per value of a weight kept in 16 bits, 4 for the rest (float32). */
   bytes: number;
   largestTensorBytes: number;
+  /** How many tensors stay 16-bit on the device (the Linear weights stored F16/BF16). */
+  kept16: number;
   dtypes: Record<string, number>;
+}
+
+export interface PlanOptions {
+  /**
+   * Keep Linear weights stored in F16/BF16 in 16 bits on the device (default true): half the memory,
+   * the same values (the kernels widen them exactly); activations and arithmetic stay float32.
+   * false widens every tensor to float32 on load.
+   */
+  weights16?: boolean;
 }
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-export function planLoad(src: TensorSource, det: Detected): LoadPlan {
+/**
+ * A weight that only ever feeds linear(): 2-D and named `.weight`. In FLUX, DiT and the VAEs that is
+ * every Linear (the VAE's attention projections included; convs are 4-D), except DiT's class table,
+ * which gather() reads and so stays float32.
+ */
+export function isLinearWeight(name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && name.endsWith('.weight') && !name.endsWith('.embedding_table.weight');
+}
+
+/** The 16-bit dtype a canonical tensor keeps on the device, or null when it is widened to float32. */
+function keptAs16(src: TensorSource, name: string, shape: readonly number[], parts: readonly string[], opts: PlanOptions): Packed16 | null {
+  if (opts.weights16 === false || !isLinearWeight(name, shape)) return null;
+  const dt = parts.map((p) => src.info(p).dtype);
+  if (!dt.every((d) => d === dt[0])) return null; // mixed parts: assembled in float32
+  return dt[0] === 'BF16' ? 'bf16' : dt[0] === 'F16' ? 'f16' : null;
+}
+
+export function planLoad(src: TensorSource, det: Detected, opts: PlanOptions = {}): LoadPlan {
   const keys = new Set(src.keys());
   const used = new Set<string>(det.ignore);
   const missing: string[] = [];
   const shapeErrors: string[] = [];
   let parameters = 0;
+  let bytes = 0;
   let largest = 0;
+  let n16 = 0;
   for (const [name, shape] of det.expected) {
     const s = det.map.get(name);
     const parts = s?.parts ?? [name];
@@ -107,16 +138,20 @@ export function planLoad(src: TensorSource, det: Detected): LoadPlan {
       const from = parts.map((p) => `${p} [${src.info(p).shape.join(',')}]`).join(' + ');
       shapeErrors.push(`'${name}': ${from} has ${n} values, expected shape [${shape.join(',')}] (${numel(shape)})`);
     }
+    const is16 = keptAs16(src, name, shape, parts, opts) !== null;
+    const b = storageBytes(is16 ? 'bf16' : 'f32', numel(shape));
     parameters += numel(shape);
-    largest = Math.max(largest, numel(shape) * 4);
+    bytes += b;
+    n16 += is16 ? 1 : 0;
+    largest = Math.max(largest, b);
   }
   const unexpected = [...keys].filter((k) => !used.has(k));
   const dtypes: Record<string, number> = {};
   for (const k of keys) dtypes[src.info(k).dtype] = (dtypes[src.info(k).dtype] ?? 0) + 1;
-  return { missing, unexpected, shapeErrors, parameters, bytes: parameters * 4, largestTensorBytes: largest, dtypes };
+  return { missing, unexpected, shapeErrors, parameters, bytes, largestTensorBytes: largest, kept16: n16, dtypes };
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends PlanOptions {
   /** Bytes the device may spend on weights; defaults to what memoryBudget() says for the adapter. */
   memoryBudget?: number;
   /** Allow unexpected keys (e.g. a checkpoint with extra EMA copies). Missing keys always fail. */
@@ -132,20 +167,27 @@ export function assertLoadable(src: TensorSource, p: LoadPlan, device: Device, b
   if (p.unexpected.length && !allowUnexpected) throw new WeightError(`${src.name}: ${p.unexpected.length} unexpected tensor(s): ${list(p.unexpected)}`);
   const bind = device.limits.maxStorageBufferBindingSize;
   if (p.largestTensorBytes > bind)
-    throw new DeviceLimitError(`${src.name}: the largest weight (float32)`, p.largestTensorBytes, bind, `The model needs ${fmtBytes(p.bytes)} in all on ${device.adapter.name}`);
+    throw new DeviceLimitError(`${src.name}: the largest weight`, p.largestTensorBytes, bind, `The model needs ${fmtBytes(p.bytes)} in all on ${device.adapter.name}`);
   if (budget !== undefined && p.bytes > budget)
-    throw new DeviceLimitError(`${src.name}: the weights (float32)`, p.bytes, budget, `${device.adapter.name} cannot hold this model`);
+    throw new DeviceLimitError(`${src.name}: the weights (${p.kept16} kept in 16 bits, the rest float32)`, p.bytes, budget, `${device.adapter.name} cannot hold this model`);
 }
 
-/** Streams every canonical tensor to the device (one host tensor alive at a time). */
+/** Streams every canonical tensor to the device (one host tensor alive at a time); see PlanOptions.weights16. */
 export async function loadWeights(device: Device, src: TensorSource, det: Detected, model: string, opts: LoadOptions = {}): Promise<Weights> {
   const weights = new Weights(model);
   let done = 0;
   try {
     for (const [name, shape] of det.expected) {
       const s = det.map.get(name) ?? { parts: [name] };
-      const parts = await Promise.all(s.parts.map((p) => src.readF32(p)));
-      weights.set(name, tensor(device, assemble(s, parts), shape));
+      const d16 = keptAs16(src, name, shape, s.parts, opts);
+      if (d16) {
+        // the file's bits as they are: no widening, no rounding
+        const parts = await Promise.all(s.parts.map(async (p) => (await src.readHost(p)).data as Uint16Array));
+        weights.set(name, tensorFromBits(device, assemble(s, parts), shape, d16));
+      } else {
+        const parts = await Promise.all(s.parts.map((p) => src.readF32(p)));
+        weights.set(name, tensor(device, assemble(s, parts), shape));
+      }
       opts.onProgress?.(++done, det.expected.size, name);
     }
   } catch (e) {

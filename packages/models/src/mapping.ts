@@ -22,12 +22,16 @@ export function identityMap(keys: Iterable<string>): KeyMap {
   return m;
 }
 
-/** Assembles one canonical tensor on the host from its parts (row-major, so concat on dim 0 is appending). */
-export function assemble(src: KeySource, parts: Float32Array[]): Float32Array {
-  let data: Float32Array;
+/**
+ * Assembles one canonical tensor on the host from its parts (row-major, so concat on dim 0 is appending).
+ * Float32 values, or 16-bit patterns for weights kept in f16/bf16 (every part of one type).
+ */
+export function assemble<T extends Float32Array | Uint16Array>(src: KeySource, parts: T[]): T {
+  const alloc = (n: number) => (parts[0] instanceof Uint16Array ? new Uint16Array(n) : new Float32Array(n)) as T;
+  let data: T;
   if (parts.length === 1) data = parts[0];
   else {
-    data = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+    data = alloc(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;
     for (const p of parts) {
       data.set(p, at);
@@ -38,11 +42,11 @@ export function assemble(src: KeySource, parts: Float32Array[]): Float32Array {
     const [a, b] = src.rows;
     const total = src.totalRows ?? 0;
     const per = data.length / total;
-    data = data.slice(a * per, b * per);
+    data = data.slice(a * per, b * per) as T;
   }
   if (src.swapHalves) {
     const half = data.length / 2;
-    const out = new Float32Array(data.length);
+    const out = alloc(data.length);
     out.set(data.subarray(half), 0);
     out.set(data.subarray(0, half), half);
     data = out;

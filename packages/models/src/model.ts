@@ -19,6 +19,7 @@ export interface LoadedModel {
   plan: LoadPlan;
 }
 
+/** Includes `weights16` (default true): Linear weights stored F16/BF16 stay 16-bit on the device. */
 export interface LoadModelOptions extends LoadOptions {
   attention?: AttentionMode;
   vaeHint?: Partial<VaeConfig>;
@@ -30,7 +31,7 @@ export async function loadModel(device: Device, src: TensorSource, opts: LoadMod
   const detected = detect(src, opts.vaeHint);
   if (opts.family && detected.family !== opts.family)
     throw new CheckpointError(`${src.name}: this is a ${detected.family} checkpoint (${detected.naming} names), not a ${opts.family} one`);
-  const plan = planLoad(src, detected);
+  const plan = planLoad(src, detected, opts);
   assertLoadable(src, plan, device, opts.memoryBudget, opts.allowUnexpected);
   const weights = await loadWeights(device, src, detected, src.name, opts);
   let model: Model;

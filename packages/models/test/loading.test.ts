@@ -128,7 +128,7 @@ describe('attention as a choice', () => {
 });
 
 describe('FLUX.1-dev at full size (header only, sparse data)', () => {
-  it('inspect identifies it, counts 11.9 B parameters, and the loader refuses it on the software adapter with both numbers', async () => {
+  it('inspect identifies it, counts 11.9 B parameters and 22.2 GiB (BF16 Linear weights at 2 bytes), and the loader refuses it on the software adapter with both numbers', async () => {
     const cfg: FluxConfig = FLUX_PRESETS['flux-dev'];
     const shapes = fluxKeys(cfg);
     const tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }> = {};
@@ -149,10 +149,21 @@ describe('FLUX.1-dev at full size (header only, sparse data)', () => {
     expect(plan.parameters).toBe(11_901_408_320);
     expect(plan.missing).toEqual([]);
     expect(plan.unexpected).toEqual([]);
-    const err = await loadModel(d, src, { memoryBudget: 16 * 2 ** 30 }).then(() => null, (e: Error) => e);
-    expect(err?.name).toBe('DeviceLimitError');
-    expect(err?.message).toMatch(/requested, the adapter allows/);
-    expect(err?.message).toMatch(/flux1-dev.safetensors/);
+    // the 314 Linear weights stay BF16 (2 bytes); the 466 biases and norm scales are widened (4 bytes)
+    expect(plan.kept16).toBe(314);
+    expect(plan.bytes).toBe(2 * 11_898_322_944 + 4 * 3_085_376); // 23.8 GB
+    expect(plan.largestTensorBytes).toBe(2 * 21_504 * 3072); // single_blocks.*.linear1 in BF16: 126 MiB
+    const widened = planLoad(src, det, { weights16: false });
+    expect(widened.bytes).toBe(4 * 11_901_408_320); // 47.6 GB
+    const refuse = async (opts: object) => (await loadModel(d, src, { memoryBudget: 16 * 2 ** 30, ...opts }).then(() => null, (e: Error) => e))!;
+    // llvmpipe binds 128 MiB: the largest BF16 tensor fits, so it is the 16 GiB budget that refuses ...
+    expect(d.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(plan.largestTensorBytes);
+    const err = await refuse({});
+    expect(err.name).toBe('DeviceLimitError');
+    expect(err.message).toMatch(/flux1-dev.safetensors: the weights \(314 kept in 16 bits, the rest float32\): 22\.2 GiB \(23808987392 bytes\) requested, the adapter allows 16\.0 GiB/);
+    // ... while widened to float32 that tensor (252 MiB) exceeds the binding limit first
+    if (d.limits.maxStorageBufferBindingSize < widened.largestTensorBytes)
+      expect((await refuse({ weights16: false })).message).toMatch(/flux1-dev.safetensors: the largest weight: 252\.0 MiB \(264241152 bytes\) requested/);
     expect(statSync(path).size).toBe(bytes.length + dataBytes);
     await src.close();
   });

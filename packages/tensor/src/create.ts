@@ -2,14 +2,14 @@
 
 import type { Device } from './device/device.js';
 import { Tensor } from './tensor.js';
-import type { DType } from './dtype.js';
+import type { DType, Packed16 } from './dtype.js';
 import { ShapeError } from './errors.js';
 import { numel, fmtShape, type Shape } from './shape.js';
-import { floatsToHalves } from './half.js';
+import { floatsToBf16s, floatsToHalves } from './half.js';
 import { f32Lit, grid } from './ops/wgsl.js';
 import { normalValues, uniformValues } from './random.js';
 
-/** Uploads host values. Numbers are converted to `dtype` (f16 is rounded to nearest even). */
+/** Uploads host values. Numbers are converted to `dtype` (f16 and bf16 are rounded to nearest even). */
 export function tensor(device: Device, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
   const n = numel(shape);
   if (data.length !== n) throw new ShapeError('tensor', `${data.length} values do not fill shape ${fmtShape(shape)} (${n} elements)`);
@@ -17,9 +17,28 @@ export function tensor(device: Device, data: ArrayLike<number>, shape: Shape, dt
   let host: ArrayBufferView;
   if (dtype === 'f32') host = data instanceof Float32Array ? data : Float32Array.from(data);
   else if (dtype === 'f16') host = floatsToHalves(data);
+  else if (dtype === 'bf16') host = floatsToBf16s(data);
   else if (dtype === 'i32') host = data instanceof Int32Array ? data : Int32Array.from(data);
   else host = data instanceof Uint32Array ? data : Uint32Array.from(data);
   if (n) device.write(t.buffer, host);
+  return t;
+}
+
+/**
+ * Uploads 16-bit patterns as they are (f16 or bf16, e.g. a checkpoint's raw tensor): no conversion, so
+ * a weight read from a file reaches the GPU bit for bit, at half the bytes of f32.
+ */
+export function tensorFromBits(device: Device, bits: Uint16Array, shape: Shape, dtype: Packed16): Tensor {
+  const n = numel(shape);
+  if (bits.length !== n) throw new ShapeError('tensorFromBits', `${bits.length} values do not fill shape ${fmtShape(shape)} (${n} elements)`);
+  if (dtype !== 'f16' && dtype !== 'bf16') throw new ShapeError('tensorFromBits', `dtype must be f16 or bf16, not ${String(dtype)}`);
+  const t = Tensor.empty(device, shape, dtype);
+  try {
+    if (n) device.write(t.buffer, bits);
+  } catch (err) {
+    t.dispose();
+    throw err;
+  }
   return t;
 }
 

@@ -6,7 +6,7 @@ import type { Device } from './device/device.js';
 import { type DType, storageBytes, hostArrayFor } from './dtype.js';
 import { DisposedError, ShapeError } from './errors.js';
 import { numel as countOf, type Shape, fmtShape, checkShape } from './shape.js';
-import { halvesToFloats } from './half.js';
+import { bf16sToFloats, halvesToFloats } from './half.js';
 
 class Storage {
   refs = 1;
@@ -87,8 +87,10 @@ export class Tensor {
     return view;
   }
 
-  /** Marks this tensor as a parameter to train (or freezes it with `false`). Returns it. */
+  /** Marks this tensor as a parameter to train (or freezes it with `false`). Returns it. Only f32 trains. */
   requireGrad(on = true): this {
+    if (on && this.dtype !== 'f32')
+      throw new ShapeError('requireGrad', `tensor ${fmtShape(this.shape)} is ${this.dtype}; only f32 tensors are trainable (cast it to f32 first)`);
     this.requiresGrad = on;
     return this;
   }
@@ -117,14 +119,15 @@ export class Tensor {
     this.dispose();
   }
 
-  /** Reads the values back. f32 and f16 arrive as Float32Array, i32 as Int32Array, u32 as Uint32Array. */
+  /** Reads the values back. f32, f16 and bf16 arrive as Float32Array, i32 as Int32Array, u32 as Uint32Array. */
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
     const bytes = await this.device.read(this.buffer, this.byteSize);
     const host = hostArrayFor(this.dtype, bytes, this.numel);
-    return host instanceof Uint16Array ? halvesToFloats(host) : host;
+    if (!(host instanceof Uint16Array)) return host;
+    return this.dtype === 'bf16' ? bf16sToFloats(host) : halvesToFloats(host);
   }
 
-  /** Reads the values back as a Float32Array (f32 and f16 tensors). */
+  /** Reads the values back as a Float32Array (f32, f16 and bf16 tensors). */
   async toFloat32(): Promise<Float32Array> {
     const a = await this.toArray();
     if (!(a instanceof Float32Array)) throw new ShapeError('toFloat32', `tensor is ${this.dtype}, not a float type`);

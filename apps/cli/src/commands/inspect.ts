@@ -44,6 +44,7 @@ Example:
         tensors: src.keys().length,
         dtypes: plan.dtypes,
         bytesNeeded: plan.bytes,
+        kept16: plan.kept16,
         adapter: device.adapter.name,
         bytesAvailable: budget ?? null,
         maxBinding: binding,
@@ -60,7 +61,7 @@ Example:
         console.log(`  family      ${det.family} (${det.naming} names)`);
         console.log(`  config      ${JSON.stringify(det.config)}`);
         console.log(`  parameters  ${plan.parameters.toLocaleString('en-US')} in ${report.tensors} tensors (${Object.entries(plan.dtypes).map(([k, v]) => `${v} ${k}`).join(', ')})`);
-        console.log(`  needs       ${b(plan.bytes)} as float32 on ${device.adapter.name} (available: ${budget === undefined ? 'unknown' : b(budget)}; largest tensor ${b(plan.largestTensorBytes)}, binding limit ${b(binding)})`);
+        console.log(`  needs       ${b(plan.bytes)} on ${device.adapter.name}, ${plan.kept16} Linear weights kept in 16 bits (available: ${budget === undefined ? 'unknown' : b(budget)}; largest tensor ${b(plan.largestTensorBytes)}, binding limit ${b(binding)})`);
         console.log(`  missing     ${plan.missing.length ? plan.missing.join(', ') : 'none'}`);
         console.log(`  unexpected  ${plan.unexpected.length ? plan.unexpected.join(', ') : 'none'}`);
         if (plan.shapeErrors.length) console.log(`  shapes      ${plan.shapeErrors.join('; ')}`);

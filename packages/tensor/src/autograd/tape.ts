@@ -96,6 +96,9 @@ export function rawOf<T>(device: Device, fn: () => T): T {
  */
 export function record(name: string, inputs: readonly (Tensor | null | undefined)[], outputs: readonly Tensor[], save: readonly Tensor[], backward: BackwardFn): void {
   const device = outputs[0].device;
+  // Gradients are f32 and the optimizers update f32: a 16-bit weight can only be frozen.
+  for (const t of inputs)
+    if (t?.requiresGrad && t.dtype !== 'f32') throw new ShapeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
   const tape = tapeOf(device);
   const saved = tape.paused(() => save.map((t) => t.reshape(t.shape).keep()));
   for (const o of outputs) {

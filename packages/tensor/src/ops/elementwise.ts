@@ -4,9 +4,9 @@
 
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.js';
-import { f32Lit, grid, requireDtype, sameDevice } from './wgsl.js';
+import { f32Lit, grid, packedLoader, requireDtype, sameDevice } from './wgsl.js';
 import { ShapeError } from '../errors.js';
-import type { DType } from '../dtype.js';
+import { type DType, isPacked16 } from '../dtype.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sin' | 'cos' | 'abs'
@@ -195,35 +195,48 @@ export const div = (a: Tensor, b: Tensor) => binary('div', a, b);
 export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
 export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
 
-/** Converts between f32, f16 (packed storage), i32 and u32. Float → int truncates toward zero. */
+/**
+ * Converts between f32, f16 and bf16 (packed storage), i32 and u32. Float → int truncates toward zero;
+ * f32 → f16/bf16 rounds to nearest even (as the host's floatsToHalves/floatsToBf16s). A 16-bit source
+ * converts only to f32.
+ */
 export function cast(a: Tensor, dtype: DType): Tensor {
   const device = a.device;
   if (a.dtype === dtype) return copy(a);
+  if (isPacked16(a.dtype) && dtype !== 'f32') throw new ShapeError('cast', `${a.dtype} → ${dtype} is not supported; cast to f32 first`);
+  if (isPacked16(dtype)) requireDtype('cast', a, 'f32');
   const out = Tensor.empty(device, a.shape, dtype);
-  if (dtype === 'f16') {
-    requireDtype('cast', a, 'f32');
+  if (isPacked16(dtype)) {
     const words = Math.ceil(a.numel / 2);
     const g = grid(device, words);
+    // bf16: add 0x7fff plus the kept lsb, then truncate (ties to even); NaN keeps a quiet mantissa bit.
+    const pack =
+      dtype === 'f16'
+        ? 'pack2x16float(vec2<f32>(lo, hi))'
+        : 'to_bf16(bitcast<u32>(lo)) | (to_bf16(bitcast<u32>(hi)) << 16u)';
+    const toBf16 = `
+fn to_bf16(b: u32) -> u32 {
+  return select((b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u, (b >> 16u) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
+}`;
     const code = `
 @group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<u32>;
+@group(0) @binding(1) var<storage, read_write> O: array<u32>;${dtype === 'bf16' ? toBf16 : ''}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${g.index}
   let lo = A[2u * i];
   let hi = select(0.0, A[min(2u * i + 1u, ${a.numel - 1}u)], 2u * i + 1u < ${a.numel}u);
-  O[i] = pack2x16float(vec2<f32>(lo, hi));
+  O[i] = ${pack};
 }`;
-    device.dispatch({ name: 'cast_f16', code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+    device.dispatch({ name: `cast_${dtype}`, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
     return out;
   }
-  const src = a.dtype === 'f16' ? 'u32' : a.dtype;
-  const read = a.dtype === 'f16' ? 'unpack2x16float(A[i >> 1u])[i & 1u]' : 'A[i]';
   const g = grid(device, a.numel);
-  if (a.dtype === 'f16' && dtype !== 'f32') throw new ShapeError('cast', `f16 → ${dtype} is not supported; cast to f32 first`);
+  const src = isPacked16(a.dtype) ? 'u32' : a.dtype;
+  const read = isPacked16(a.dtype) ? 'ld(i)' : 'A[i]';
   const code = `
 @group(0) @binding(0) var<storage, read> A: array<${src}>;
-@group(0) @binding(1) var<storage, read_write> O: array<${dtype}>;
+@group(0) @binding(1) var<storage, read_write> O: array<${dtype}>;${isPacked16(a.dtype) ? `\n${packedLoader('ld', 'A', a.dtype, false)}` : ''}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${g.index}

@@ -9,7 +9,7 @@ import { grid, requireDtype, sameDevice } from './wgsl.js';
 import type { DType } from '../dtype.js';
 
 function scalarType(dtype: DType, op: string, t: Tensor): string {
-  if (dtype === 'f16') throw new ShapeError(op, `f16 tensor ${fmtShape(t.shape)}: cast it to f32 first`);
+  if (dtype === 'f16' || dtype === 'bf16') throw new ShapeError(op, `${dtype} tensor ${fmtShape(t.shape)}: cast it to f32 first`);
   return dtype;
 }
 

@@ -27,11 +27,16 @@
 //   which case one k row gives RN/4 vec4 and four k rows give the same RN scalars per k-step. So both
 //   layouts run the same number of loads. An operand whose contiguous extent is not a multiple of 4
 //   falls back to scalar loads (correct, slower); a K that is not a multiple of 4 gets a scalar tail.
+// - A packed 16-bit B (f16/bf16 weights) keeps every index and load count: where f32 loads a vec4 it
+//   loads a vec2<u32> (4 halves) and widens in registers (ALU work: cheap), scalars read word i >> 1.
 // - Out-of-range rows/columns (odd sizes) load a clamped, valid address and are not stored.
 // - Workgroups are 64 invocations, 8 along x (column blocks: the 8 lanes of one SIMD chunk share
 //   A's rows, so their A loads hit the same cache lines) × 8 (or 4) along y (row blocks), so a
 //   workgroup's A/B working set stays in cache; WX < 8 measured 3× slower. Small M or N shrink the
 //   block so few lanes compute discarded outputs.
+
+import type { Packed16 } from '../dtype.js';
+import { packedLoader } from './wgsl.js';
 
 export interface CpuMatmulGeometry {
   M: number;
@@ -44,6 +49,8 @@ export interface CpuMatmulGeometry {
   alpha: string;
   bias: boolean;
   nInputs: number;
+  /** B is packed 16-bit (absent: f32). */
+  b16?: Packed16;
 }
 
 interface Shape {
@@ -88,6 +95,9 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
     { name: 'B', R: RN, rows: N, kc: tb, vec: tb ? K % 4 === 0 : N % 4 === 0 && RN % 4 === 0, base: 'bBase', r0: 'col0' },
   ];
   const ii = (n: number) => Array.from({ length: n }, (_, i) => i);
+  // A load of operand o at index i (in vec4 units where o.vec): packed B goes through ldB, which widens.
+  const packed = (o: Op) => o.name === 'B' && !!g.b16;
+  const ld = (o: Op, i: string) => (packed(o) ? `ldB(${i})` : `${o.name}[${i}]`);
   const pre: string[] = [];
   // value expressions per operand: v[i][kk] for the main loop (k = kq*4) and t[i] for the tail (k)
   const main: string[] = [];
@@ -103,15 +113,15 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
       for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.vec ? '(' : ''}${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u) * ${K}u${o.vec ? ') / 4u' : ''};`);
       for (const i of ii(o.R)) {
         if (o.vec) {
-          main.push(`    let ${p}${i} = ${o.name}[${p}o${i} + kq];`);
+          main.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + kq`)};`);
           for (const kk of ii(4)) v[i].push(`${p}${i}.${'xyzw'[kk]}`);
         } else {
           for (const kk of ii(4)) {
-            main.push(`    let ${p}${i}_${kk} = ${o.name}[${p}o${i} + k + ${kk}u];`);
+            main.push(`    let ${p}${i}_${kk} = ${ld(o, `${p}o${i} + k + ${kk}u`)};`);
             v[i].push(`${p}${i}_${kk}`);
           }
         }
-        tailLoads.push(`    let ${p}${i} = ${o.name}[${p}o${i} + k];`);
+        tailLoads.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + k`)};`);
         t.push(`${p}${i}`);
       }
     } else if (o.vec) {
@@ -120,19 +130,19 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
       const rq = o.rows / 4;
       for (const gq of ii(G)) pre.push(`  let ${p}g${gq} = ${o.base} / 4u + min(${o.r0} / 4u + ${gq}u, ${rq - 1}u);`);
       for (const kk of ii(4))
-        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${o.name}[${p}g${gq} + (k + ${kk}u) * ${rq}u];`);
+        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${ld(o, `${p}g${gq} + (k + ${kk}u) * ${rq}u`)};`);
       for (const i of ii(o.R)) for (const kk of ii(4)) v[i].push(`${p}${kk}_${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
-      for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${o.name}[${p}g${gq} + k * ${rq}u];`);
+      for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${ld(o, `${p}g${gq} + k * ${rq}u`)};`);
       for (const i of ii(o.R)) t.push(`${p}${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
     } else {
       for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u);`);
       for (const i of ii(o.R))
         for (const kk of ii(4)) {
-          main.push(`    let ${p}${i}_${kk} = ${o.name}[${p}o${i} + (k + ${kk}u) * ${o.rows}u];`);
+          main.push(`    let ${p}${i}_${kk} = ${ld(o, `${p}o${i} + (k + ${kk}u) * ${o.rows}u`)};`);
           v[i].push(`${p}${i}_${kk}`);
         }
       for (const i of ii(o.R)) {
-        tailLoads.push(`    let ${p}${i} = ${o.name}[${p}o${i} + k * ${o.rows}u];`);
+        tailLoads.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + k * ${o.rows}u`)};`);
         t.push(`${p}${i}`);
       }
     }
@@ -151,12 +161,13 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
       return `  if (row0 + ${i}u < ${M}u) {\n    let o = cBase + (row0 + ${i}u) * ${N}u;\n${cols}\n  }`;
     })
     .join('\n');
-  const arr = (o: Op) => (o.vec ? 'array<vec4<f32>>' : 'array<f32>');
+  const arr = (o: Op) => (packed(o) ? (o.vec ? 'array<vec2<u32>>' : 'array<u32>') : o.vec ? 'array<vec4<f32>>' : 'array<f32>');
+  const loader = g.b16 ? `\n${packedLoader('ldB', 'B', g.b16, ops[1].vec)}` : '';
   const code = `
 @group(0) @binding(0) var<storage, read> A: ${arr(ops[0])};
 @group(0) @binding(1) var<storage, read> B: ${arr(ops[1])};
 ${g.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
-@group(0) @binding(${g.nInputs}) var<storage, read_write> C: array<f32>;
+@group(0) @binding(${g.nInputs}) var<storage, read_write> C: array<f32>;${loader}
 @compute @workgroup_size(${WX}, ${WY})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let z = wid.z;
@@ -184,7 +195,7 @@ ${store}
 }`;
   return {
     code,
-    name: `matmul_cpu${ta ? '_ta' : ''}${tb ? '_tb' : ''}`,
+    name: `matmul_cpu${ta ? '_ta' : ''}${tb ? '_tb' : ''}${g.b16 ? `_${g.b16}` : ''}`,
     workgroups: (z) => [Math.ceil(N / (RN * WX)), Math.ceil(M / (RM * WY)), z],
   };
 }

@@ -2,9 +2,12 @@
 // per-adapter kernels as the forward) and the broadcasting reduce for broadcast batch axes and the bias.
 //   C = α·op(A)·op(B) + bias:  dop(A) = α·G·op(B)ᵀ,  dop(B) = α·op(A)ᵀ·G,  dbias = Σ_rows G
 // with the transposes folded into the matmul flags. Reference: matmul.grad.ref.ts.
+// A packed 16-bit B (a frozen f16/bf16 weight) has no gradient, and stays the B operand of dA's matmul
+// (only B may be packed): linear's dx = G·W reads W [out, in] untransposed, the [K,N] packed path.
 
 import type { Tensor } from '../tensor.js';
 import { matmul, type MatmulOptions } from './matmul.js';
+import { transpose } from './layout.js';
 import { sumToShape } from './elementwise.grad.js';
 
 export interface MatmulGrads {
@@ -34,9 +37,15 @@ export function matmulBackward(a: Tensor, b: Tensor, g: Tensor, opts: MatmulOpti
   const out: MatmulGrads = {};
   if (want.a) {
     // A stored [M,K] (or [K,M] when ta)
-    const full = !ta
-      ? matmul(g, b, { transposeB: !tb, alpha })
-      : matmul(b, g, { transposeA: tb, transposeB: true, alpha });
+    let full: Tensor;
+    if (!ta) full = matmul(g, b, { transposeB: !tb, alpha });
+    else if (b.dtype === 'f32') full = matmul(b, g, { transposeA: tb, transposeB: true, alpha });
+    else {
+      // op(B)·Gᵀ would put the packed B first: compute (G·op(B)ᵀ)ᵀ instead
+      const t = matmul(g, b, { transposeB: !tb, alpha });
+      full = transpose(t);
+      t.dispose();
+    }
     out.da = reduced(full, a.shape);
   }
   if (want.b) {

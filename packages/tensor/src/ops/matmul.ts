@@ -4,11 +4,14 @@
 // workgroup memory; each invocation accumulates an RM×RN block in registers, its columns strided
 // by the workgroup width so that neighbouring invocations read neighbouring addresses.
 // The tile shape is per adapter (see tilesFor); the arithmetic is the same. Reference: matmul.ref.ts.
+// B (a weight) may be packed f16/bf16: both kernels widen it on load, exactly, and compute in f32; so
+// 16-bit weights take half the memory on every adapter. A, bias and C are f32.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../shape.js';
-import { f32Lit, memo, requireDtype, sameDevice } from './wgsl.js';
+import { f32Lit, memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
+import { isPacked16 } from '../dtype.js';
 import type { Device } from '../device/device.js';
 import { cpuMatmulPlan } from './matmul-cpu.js';
 
@@ -54,7 +57,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   const op = 'matmul';
   const device = sameDevice(op, a, b, ...(opts.bias ? [opts.bias] : []));
   requireDtype(op, a, 'f32');
-  requireDtype(op, b, 'f32');
+  requireDtype(op, b, 'f32', 'f16', 'bf16');
+  const b16 = isPacked16(b.dtype) ? b.dtype : undefined;
   if (a.rank < 2 || b.rank < 2) throw new ShapeError(op, `operands need at least 2 axes, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   const [ta, tb] = [!!opts.transposeA, !!opts.transposeB];
   const M = a.shape[a.rank - (ta ? 1 : 2)];
@@ -82,6 +86,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
       M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, nInputs: inputs.length,
       aBase: batchOffset(aBatch, batch, M * K), bBase: batchOffset(bBatch, batch, K * N),
       alpha: alpha !== 1 ? ` * ${f32Lit(alpha)}` : '',
+      ...(b16 && { b16 }),
     };
     const plan = memo(`cpu-matmul:${JSON.stringify(geometry)}`, () => cpuMatmulPlan(geometry));
     device.dispatch({ name: plan.name, code: plan.code, inputs, outputs: [out.buffer], workgroups: plan.workgroups(Z) });
@@ -93,7 +98,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   const WY = TM / RM;
   const threads = WX * WY;
   const loadA = ta ? `A[aBase + k * ${M}u + m]` : `A[aBase + m * ${K}u + k]`;
-  const loadB = tb ? `B[bBase + n * ${K}u + k]` : `B[bBase + k * ${N}u + n]`;
+  const iB = tb ? `bBase + n * ${K}u + k` : `bBase + k * ${N}u + n`;
+  const loadB = b16 ? `ldB(${iB})` : `B[${iB}]`;
   // Fully unrolled register block: llvmpipe keeps private arrays in memory unless every index is a
   // constant, and the unrolled form costs nothing on hardware compilers.
   const ii = Array.from({ length: RM }, (_, i) => i);
@@ -113,9 +119,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
     .join('\n');
   const code = `
 @group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<${b16 ? 'u32' : 'f32'}>;
 ${opts.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
-@group(0) @binding(${inputs.length}) var<storage, read_write> C: array<f32>;
+@group(0) @binding(${inputs.length}) var<storage, read_write> C: array<f32>;${b16 ? `\n${packedLoader('ldB', 'B', b16, false)}` : ''}
 const M: u32 = ${M}u;
 const N: u32 = ${N}u;
 const K: u32 = ${K}u;
@@ -154,11 +160,11 @@ ${inner}
   let cBase = z * M * N;
 ${store}
 }`;
-  device.dispatch({ name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}`, code, inputs, outputs: [out.buffer], workgroups: [Math.ceil(N / TN), Math.ceil(M / TM), Z] });
+  device.dispatch({ name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}${b16 ? `_${b16}` : ''}`, code, inputs, outputs: [out.buffer], workgroups: [Math.ceil(N / TN), Math.ceil(M / TM), Z] });
   return out;
 }
 
-/** PyTorch's Linear: x [..., in] · weightᵀ (weight [out, in]) + bias [out]. */
+/** PyTorch's Linear: x [..., in] · weightᵀ (weight [out, in], f32 or packed f16/bf16) + bias [out]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   if (weight.rank !== 2) throw new ShapeError('linear', `weight must be [out, in], got ${fmtShape(weight.shape)}`);
   const inF = weight.shape[1];

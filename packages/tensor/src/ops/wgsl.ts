@@ -1,11 +1,12 @@
 // Small helpers shared by the kernel generators: exact float literals, 1-D grids that fit the
-// adapter's 65,535-workgroups-per-dimension limit, and dtype checks with op-named errors.
+// adapter's 65,535-workgroups-per-dimension limit, dtype checks with op-named errors, and the loads
+// that widen packed 16-bit values (f16, bf16) to f32.
 
 import type { Tensor } from '../tensor.js';
 import type { Device } from '../device/device.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape } from '../shape.js';
-import type { DType } from '../dtype.js';
+import { type DType, type Packed16, isPacked16 } from '../dtype.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -35,7 +36,7 @@ export function grid(device: Device, n: number, wg = WG): { workgroups: [number,
 
 export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
   if (!allowed.includes(t.dtype))
-    throw new ShapeError(op, `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${t.dtype === 'f16' ? '; cast it to f32 first' : ''}`);
+    throw new ShapeError(op, `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${isPacked16(t.dtype) ? '; cast it to f32 first' : ''}`);
 }
 
 export function sameDevice(op: string, ...ts: Tensor[]): Device {
@@ -57,4 +58,20 @@ export function memo<T>(key: string, make: () => T): T {
     generated.set(key, (v = make()));
   }
   return v;
+}
+
+/** vec2<f32> of the two halves of a u32 word `w` (low half first). Exact: bf16 is the top of an f32. */
+export function widen2(dtype: Packed16, w: string): string {
+  return dtype === 'f16' ? `unpack2x16float(${w})` : `bitcast<vec2<f32>>(vec2<u32>(${w} << 16u, ${w} & 0xffff0000u))`;
+}
+
+/**
+ * A WGSL function `fname(i)` over the packed operand `arr`: with vec4 false, element i of an array<u32>
+ * (word i >> 1, half i & 1); with vec4 true, elements 4i..4i+3 of an array<vec2<u32>> — one 8-byte
+ * load where f32 loads 16 bytes, so a kernel keeps its f32 load pattern and indices.
+ */
+export function packedLoader(fname: string, arr: string, dtype: Packed16, vec4: boolean): string {
+  if (vec4) return `fn ${fname}(i: u32) -> vec4<f32> {\n  let w = ${arr}[i];\n  return vec4<f32>(${widen2(dtype, 'w.x')}, ${widen2(dtype, 'w.y')});\n}`;
+  const half = dtype === 'f16' ? 'unpack2x16float(w)[i & 1u]' : 'bitcast<f32>((w >> ((i & 1u) * 16u)) << 16u)';
+  return `fn ${fname}(i: u32) -> f32 {\n  let w = ${arr}[i >> 1u];\n  return ${half};\n}`;
 }

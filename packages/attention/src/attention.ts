@@ -63,6 +63,14 @@ function check(op: string, plan: AttentionPlan, q: Tensor, k: Tensor, v: Tensor)
   return { B, H, D };
 }
 
+/**
+ * Own tokens per invocation on software adapters: up to 8 (8 invocations fill one 256-bit llvmpipe
+ * SIMD group), fewer for wide heads, whose fully unrolled kernels otherwise take minutes to compile.
+ */
+export function softwareTokensPerInvocation(D: number): number {
+  return Math.max(1, Math.min(8, 256 / D));
+}
+
 function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: number, inputs: GPUBuffer[], outputs: GPUBuffer[], ownLength: number, partnerLength: number): void {
   const t = role === 'dkdv' ? dp.plan.backward : dp.plan.forward;
   const code = attentionKernel({
@@ -74,6 +82,7 @@ function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: 
     scale,
     chunk: chunkFor(D, dp.device.limits.maxComputeWorkgroupStorageSize),
     segmentOffset: t.items.length,
+    tokensPerInvocation: dp.device.adapter.software ? softwareTokensPerInvocation(D) : 1,
   });
   dp.device.dispatch({ name: `${dp.plan.kind}_attention_${role}`, code, inputs, outputs, workgroups: [t.itemCount, BH] });
 }

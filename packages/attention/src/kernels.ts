@@ -28,6 +28,8 @@ export interface KernelShape {
   chunk: number;
   /** Offset (u32 words) of the segment table inside the plan buffer. */
   segmentOffset: number;
+  /** Own tokens per invocation (1, 2 or 4): more amortises partner reads on software adapters. */
+  tokensPerInvocation?: number;
 }
 
 /** Partners per chunk: as many as fit two D-vectors each in workgroup memory, a power of two ≤ 64. */
@@ -40,10 +42,17 @@ export function chunkFor(D: number, workgroupBytes: number): number {
 export function attentionKernel(k: KernelShape): string {
   const { role, plan, D, chunk: C, scale } = k;
   const D4 = D / 4;
+  // Q tokens per invocation, NT invocations per workgroup (Q·NT = 64). Each partner vector read from
+  // workgroup memory serves Q tokens: on llvmpipe every such read is a per-lane loop, so Q > 1 pays.
+  const Q = k.tokensPerInvocation ?? 1;
+  const NT = GROUP / Q;
   const T = plan.textLength;
   const w = plan.width;
   const h = plan.height;
   const r2 = plan.radius * plan.radius;
+  const qs = Array.from({ length: Q }, (_, i) => i);
+  const per = (f: (i: number) => string, sep = '\n') => qs.map(f).join(sep);
+  const twoOwn = role !== 'forward';
   // Bindings: the own-side vectors, the partner-side vectors, the plan, then outputs.
   let bindings: string;
   if (role === 'forward')
@@ -74,64 +83,87 @@ export function attentionKernel(k: KernelShape): string {
 @group(0) @binding(6) var<storage, read_write> Out1: array<vec4<f32>>; // dk
 @group(0) @binding(7) var<storage, read_write> Out2: array<vec4<f32>>; // dv`;
 
-  const pairBody = {
-    forward: `
-        var s: f32 = 0.0;
-        for (var d = 0u; d < D4; d = d + 1u) { s = s + dot(own1[d], P1[j * D4 + d]); }
-        s = s * SCALE;
-        if (s > m) {
-          let corr = exp(m - s);
-          l = l * corr;
-          for (var d = 0u; d < D4; d = d + 1u) { acc1[d] = acc1[d] * corr; }
-          m = s;
-        }
-        let p = exp(s - m);
-        l = l + p;
-        for (var d = 0u; d < D4; d = d + 1u) { acc1[d] = acc1[d] + p * P2[j * D4 + d]; }`,
-    dq: `
-        var s: f32 = 0.0;
-        var dp: f32 = 0.0;
-        for (var d = 0u; d < D4; d = d + 1u) {
-          s = s + dot(own1[d], P1[j * D4 + d]);
-          dp = dp + dot(own2[d], P2[j * D4 + d]);
-        }
-        let p = exp(s * SCALE - stats.x);
-        let ds = p * (dp - stats.y);
-        for (var d = 0u; d < D4; d = d + 1u) { acc1[d] = acc1[d] + ds * P1[j * D4 + d]; }`,
-    dkdv: `
-        var s: f32 = 0.0;
-        var dp: f32 = 0.0;
-        for (var d = 0u; d < D4; d = d + 1u) {
-          s = s + dot(P1[j * D4 + d], own1[d]);
-          dp = dp + dot(P2[j * D4 + d], own2[d]);
-        }
-        let st = PS[j];
-        let p = exp(s * SCALE - st.x);
-        let ds = p * (dp - st.y);
-        for (var d = 0u; d < D4; d = d + 1u) {
-          acc2[d] = acc2[d] + p * P2[j * D4 + d];
-          acc1[d] = acc1[d] + ds * P1[j * D4 + d];
+  // Per partner j: pass 1 over the head dim gives each own token's score (and dO·v), then the
+  // scalar updates, then pass 2 updates the accumulators. Each partner vector read serves Q tokens.
+  const active = (i: number) => `valid_${i} && (!partial || in_disc(me_${i}, j))`;
+  const pass1 = {
+    forward: per((i) => `          s_${i} = s_${i} + dot(own1_${i}[d], pa);`),
+    dq: per((i) => `          s_${i} = s_${i} + dot(own1_${i}[d], pa);\n          t_${i} = t_${i} + dot(own2_${i}[d], pb);`),
+    dkdv: per((i) => `          s_${i} = s_${i} + dot(pa, own1_${i}[d]);\n          t_${i} = t_${i} + dot(pb, own2_${i}[d]);`),
+  }[role];
+  const scalars = {
+    forward: per(
+      (i) => `        var c_${i}: f32 = 1.0;
+        var p_${i}: f32 = 0.0;
+        if (${active(i)}) {
+          let sv = s_${i} * SCALE;
+          let mn = max(m_${i}, sv);
+          c_${i} = exp(m_${i} - mn);
+          p_${i} = exp(sv - mn);
+          l_${i} = l_${i} * c_${i} + p_${i};
+          m_${i} = mn;
         }`,
+    ),
+    dq: per(
+      (i) => `        var g_${i}: f32 = 0.0;
+        if (${active(i)}) { g_${i} = exp(s_${i} * SCALE - stats_${i}.x) * (t_${i} - stats_${i}.y); }`,
+    ),
+    dkdv: per(
+      (i) => `        var p_${i}: f32 = 0.0;
+        var g_${i}: f32 = 0.0;
+        if (${active(i)}) {
+          p_${i} = exp(s_${i} * SCALE - st.x);
+          g_${i} = p_${i} * (t_${i} - st.y);
+        }`,
+    ),
   }[role];
+  const pass2 = {
+    forward: per((i) => `          acc1_${i}[d] = acc1_${i}[d] * c_${i} + p_${i} * pb;`),
+    dq: per((i) => `          acc1_${i}[d] = acc1_${i}[d] + g_${i} * pa;`),
+    dkdv: per((i) => `          acc2_${i}[d] = acc2_${i}[d] + p_${i} * pb;\n          acc1_${i}[d] = acc1_${i}[d] + g_${i} * pa;`),
+  }[role];
+  const body = `        ${per((i) => `var s_${i}: f32 = 0.0;${twoOwn ? ` var t_${i}: f32 = 0.0;` : ''}`, '\n        ')}
+        for (var d = 0u; d < D4; d = d + 1u) {
+          let pa = P1[j * D4 + d];
+          let pb = P2[j * D4 + d];
+${pass1}
+        }
+${scalars}
+        for (var d = 0u; d < D4; d = d + 1u) {
+          let pa = P1[j * D4 + d];
+          let pb = P2[j * D4 + d];
+${pass2}
+        }`;
 
-  const loadOwn =
-    role === 'forward'
-      ? `for (var d = 0u; d < D4; d = d + 1u) { own1[d] = select(vec4<f32>(0.0), Own1[ownBase + d], valid); }`
-      : `for (var d = 0u; d < D4; d = d + 1u) { own1[d] = select(vec4<f32>(0.0), Own1[ownBase + d], valid); own2[d] = select(vec4<f32>(0.0), Own2[ownBase + d], valid); }`;
-  const store = {
-    forward: `
-  if (valid) {
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var d = 0u; d < D4; d = d + 1u) { Out1[ownBase + d] = acc1[d] * inv; }
-    Stats[bh * OWN_LEN + own] = vec2<f32>(select(-3.0e38, m + log(l), l > 0.0), 0.0);
+  const setup = per(
+    (i) => `  let me_${i} = token(kind, ia, ib, lid + ${i * NT}u);
+  let valid_${i} = me_${i}.ok;
+  let base_${i} = (bh * OWN_LEN + min(me_${i}.index, OWN_LEN - 1u)) * D4;
+  var own1_${i}: array<vec4<f32>, ${D4}>;
+  var acc1_${i}: array<vec4<f32>, ${D4}>;${twoOwn ? `\n  var own2_${i}: array<vec4<f32>, ${D4}>;` : ''}${role === 'dkdv' ? `\n  var acc2_${i}: array<vec4<f32>, ${D4}>;` : ''}
+  for (var d = 0u; d < D4; d = d + 1u) {
+    own1_${i}[d] = select(vec4<f32>(0.0), Own1[base_${i} + d], valid_${i});${twoOwn ? `\n    own2_${i}[d] = select(vec4<f32>(0.0), Own2[base_${i} + d], valid_${i});` : ''}
+  }
+  var m_${i}: f32 = -3.0e38;
+  var l_${i}: f32 = 0.0;
+  let stats_${i} = ${role === 'dq' ? `Stats[bh * OWN_LEN + min(me_${i}.index, OWN_LEN - 1u)]` : 'vec2<f32>(0.0)'};`,
+  );
+  const store = per(
+    (i) =>
+      ({
+        forward: `  if (valid_${i}) {
+    let inv = select(0.0, 1.0 / l_${i}, l_${i} > 0.0);
+    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * inv; }
+    Stats[bh * OWN_LEN + me_${i}.index] = vec2<f32>(select(-3.0e38, m_${i} + log(l_${i}), l_${i} > 0.0), 0.0);
   }`,
-    dq: `
-  if (valid) { for (var d = 0u; d < D4; d = d + 1u) { Out1[ownBase + d] = acc1[d] * SCALE; } }`,
-    dkdv: `
-  if (valid) {
-    for (var d = 0u; d < D4; d = d + 1u) { Out1[ownBase + d] = acc1[d] * SCALE; Out2[ownBase + d] = acc2[d]; }
+        dq: `  if (valid_${i}) {
+    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * SCALE; }
   }`,
-  }[role];
+        dkdv: `  if (valid_${i}) {
+    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * SCALE; Out2[base_${i} + d] = acc2_${i}[d]; }
+  }`,
+      })[role],
+  );
 
   return /* wgsl */ `${bindings}
 const D4: u32 = ${D4}u;
@@ -167,7 +199,14 @@ fn token(kind: u32, a: u32, b: u32, u: u32) -> Tok {
   return Tok(a + u, a + u < b, -1, -1);
 }
 
-@compute @workgroup_size(${GROUP})
+// The strict disc rule between an own image token and staged partner j.
+fn in_disc(me: Tok, j: u32) -> bool {
+  let dy = f32(me.y - PY[j]);
+  let dx = f32(me.x - PX[j]);
+  return dy * dy + dx * dx < R2;
+}
+
+@compute @workgroup_size(${NT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
   let lid = lidv.x;
   let bh = wid.y;
@@ -177,18 +216,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let ib = Plan[it + 2u];
   let s0 = Plan[it + 3u];
   let sc = Plan[it + 4u];
-  let me = token(kind, ia, ib, lid);
-  let own = me.index;
-  let valid = me.ok;
-  let ownBase = (bh * OWN_LEN + min(own, OWN_LEN - 1u)) * D4;
-  var own1: array<vec4<f32>, ${D4}>;
-  var own2: array<vec4<f32>, ${D4}>;
-  var acc1: array<vec4<f32>, ${D4}>;
-  var acc2: array<vec4<f32>, ${D4}>;
-  ${loadOwn}
-  var m: f32 = -3.0e38;
-  var l: f32 = 0.0;
-  let stats = ${role === 'dq' ? 'Stats[bh * OWN_LEN + min(own, OWN_LEN - 1u)]' : 'vec2<f32>(0.0)'};
+${setup}
   for (var s = s0; s < s0 + sc; s = s + 1u) {
     let sk = Plan[SEG0 + s * 3u];
     let sa = Plan[SEG0 + s * 3u + 1u];
@@ -200,33 +228,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let pkind = select(${ITEM_TILE}u, 0u, dense);
     for (var c0 = start; c0 < stop; c0 = c0 + C) {
       // stage C partners: their vectors, position, validity${role === 'dkdv' ? ', (lse, Δ)' : ''}
-      for (var e = lid; e < C * D4; e = e + ${GROUP}u) {
+      for (var e = lid; e < C * D4; e = e + ${NT}u) {
         let j = e / D4;
         let t = token(pkind, sa, sb, c0 - start + j);
         let base = (bh * PAR_LEN + min(t.index, PAR_LEN - 1u)) * D4 + e % D4;
         P1[e] = Par1[base];
         P2[e] = Par2[base];
       }
-      if (lid < C) {
-        let t = token(pkind, sa, sb, c0 - start + lid);
-        POK[lid] = select(0u, 1u, t.ok && c0 + lid < stop);
-        PY[lid] = t.y;
-        PX[lid] = t.x;
-        ${role === 'dkdv' ? 'PS[lid] = Stats[bh * PAR_LEN + min(t.index, PAR_LEN - 1u)];' : ''}
+      for (var jj = lid; jj < C; jj = jj + ${NT}u) {
+        let t = token(pkind, sa, sb, c0 - start + jj);
+        POK[jj] = select(0u, 1u, t.ok && c0 + jj < stop);
+        PY[jj] = t.y;
+        PX[jj] = t.x;
+        ${role === 'dkdv' ? 'PS[jj] = Stats[bh * PAR_LEN + min(t.index, PAR_LEN - 1u)];' : ''}
       }
       workgroupBarrier();
       for (var j = 0u; j < C; j = j + 1u) {
-        if (!valid || POK[j] == 0u) { continue; }
-        if (partial) {
-          let dy = f32(me.y - PY[j]);
-          let dx = f32(me.x - PX[j]);
-          if (dy * dy + dx * dx >= R2) { continue; }
-        }${pairBody}
+        if (POK[j] == 0u) { continue; }
+        let st = ${role === 'dkdv' ? 'PS[j]' : 'vec2<f32>(0.0)'};
+${body}
       }
       workgroupBarrier();
     }
   }
-  ${store}
+${store}
 }`;
 }
 

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { type Device, type Tensor } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
 import { loadModel, FluxTransformer, ReaderSource, weightPrefix, type FluxInputs } from '../src/index.js';
-import { openGolden, input, maxAbs } from './golden.js';
+import { openGolden, maxAbs, fluxInputs } from './golden.js';
 
 let d: Device;
 beforeAll(async () => {
@@ -14,15 +14,7 @@ async function goldenFlux(file: string) {
   const src = new ReaderSource(file, [r], weightPrefix(r.keys()));
   const { model } = await loadModel(d, src);
   const flux = model as FluxTransformer;
-  const inputs: FluxInputs = {
-    img: await input(d, r, 'inputs.img'),
-    imgIds: (await r.readF32('inputs.img_ids')),
-    txt: await input(d, r, 'inputs.txt'),
-    txtIds: await r.readF32('inputs.txt_ids'),
-    timesteps: Array.from(await r.readF32('inputs.timesteps')),
-    y: await input(d, r, 'inputs.y'),
-    guidance: Array.from(await r.readF32('inputs.guidance')),
-  };
+  const inputs: FluxInputs = await fluxInputs(d, r);
   return { r, flux, inputs };
 }
 

@@ -1,6 +1,7 @@
 // Reads a golden file (copied from ../shared/golden with its README into fixtures/) and compares.
 import { fileURLToPath } from 'node:url';
 import { SafetensorsReader, tensor, type Device, type Tensor } from '@cleardit/tensor';
+import type { FluxInputs } from '../src/index.js';
 import { FileSource } from '@cleardit/tensor/node';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -17,4 +18,17 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return a.length === b.length ? m : Infinity;
+}
+
+/** The FLUX forward's inputs from a golden file (inputs named after BFL's forward arguments). */
+export async function fluxInputs(d: Device, r: SafetensorsReader): Promise<FluxInputs> {
+  return {
+    img: await input(d, r, 'inputs.img'),
+    imgIds: await r.readF32('inputs.img_ids'),
+    txt: await input(d, r, 'inputs.txt'),
+    txtIds: await r.readF32('inputs.txt_ids'),
+    timesteps: Array.from(await r.readF32('inputs.timesteps')),
+    y: await input(d, r, 'inputs.y'),
+    guidance: Array.from(await r.readF32('inputs.guidance')),
+  };
 }

@@ -6,7 +6,7 @@ import { type Device, encodeSafetensors, type SafetensorsDType } from '@cleardit
 import { createDevice } from '@cleardit/tensor/node';
 import { loadModel, detect, planLoad, fluxKeys, FLUX_PRESETS, fluxDiffusersMap, ditOriginalMap, ReaderSource, FluxTransformer, DitTransformer, type FluxConfig, type DitConfig, type KeyMap } from '../src/index.js';
 import { openCheckpoint } from '../src/node/index.js';
-import { openGolden, fixture, input, maxAbs } from './golden.js';
+import { openGolden, fixture, input, maxAbs, fluxInputs } from './golden.js';
 import { headerOnly } from './header-only.js';
 
 let d: Device;
@@ -61,17 +61,9 @@ async function fluxFrom(path: string): Promise<FluxTransformer> {
   return (await loadModel(d, await openCheckpoint(path), { family: 'flux' })).model as FluxTransformer;
 }
 
-async function fluxInputs(file = 'flux-tiny-a.safetensors') {
+async function inputsOf(file = 'flux-tiny-a.safetensors') {
   const r = await openGolden(file);
-  return {
-    img: await input(d, r, 'inputs.img'),
-    imgIds: await r.readF32('inputs.img_ids'),
-    txt: await input(d, r, 'inputs.txt'),
-    txtIds: await r.readF32('inputs.txt_ids'),
-    timesteps: Array.from(await r.readF32('inputs.timesteps')),
-    y: await input(d, r, 'inputs.y'),
-    guidance: Array.from(await r.readF32('inputs.guidance')),
-  };
+  return await fluxInputs(d, r);
 }
 
 describe('checkpoint names', () => {
@@ -85,10 +77,10 @@ describe('checkpoint names', () => {
     const difPath = join(dir, 'diffusers.safetensors');
     writeFileSync(bflPath, encodeSafetensors(weights, meta));
     writeFileSync(difPath, encodeSafetensors(diff, meta));
-    const a = await (await fluxFrom(bflPath)).forward(await fluxInputs()).toArray();
+    const a = await (await fluxFrom(bflPath)).forward(await inputsOf()).toArray();
     const src = await openCheckpoint(difPath);
     expect(detect(src).naming).toBe('diffusers');
-    const b = await (await fluxFrom(difPath)).forward(await fluxInputs()).toArray();
+    const b = await (await fluxFrom(difPath)).forward(await inputsOf()).toArray();
     expect(maxAbs(a, b)).toBe(0);
   });
 
@@ -113,7 +105,7 @@ describe('checkpoint names', () => {
 describe('attention as a choice', () => {
   it('CLEAR with r larger than the grid equals full attention; a small r differs', async () => {
     const flux = await fluxFrom(fixture('flux-tiny-a-strong.safetensors'));
-    const inputs = await fluxInputs('flux-tiny-a-strong.safetensors');
+    const inputs = await inputsOf('flux-tiny-a-strong.safetensors');
     const full = await flux.forward(inputs).toArray();
     flux.setAttention({ kind: 'clear', radius: 100 });
     const wide = await flux.forward(inputs).toArray();

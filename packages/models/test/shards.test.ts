@@ -6,7 +6,7 @@ import { encodeSafetensors, type SafetensorsDType } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
 import { loadModel, FluxTransformer } from '../src/index.js';
 import { openCheckpoint } from '../src/node/index.js';
-import { openGolden, input, maxAbs } from './golden.js';
+import { openGolden, maxAbs, fluxInputs } from './golden.js';
 
 describe('sharded checkpoints and folders', () => {
   it('a *.safetensors.index.json over shards (and a folder holding it) loads the same model as one file', async () => {
@@ -25,15 +25,7 @@ describe('sharded checkpoints and folders', () => {
     }
     for (const [f, t] of Object.entries(shards)) writeFileSync(join(folder, f), encodeSafetensors(t, f.includes('00001') ? { config: r.metadata.config } : {}));
     writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
-    const inputs = {
-      img: await input(d, r, 'inputs.img'),
-      imgIds: await r.readF32('inputs.img_ids'),
-      txt: await input(d, r, 'inputs.txt'),
-      txtIds: await r.readF32('inputs.txt_ids'),
-      timesteps: Array.from(await r.readF32('inputs.timesteps')),
-      y: await input(d, r, 'inputs.y'),
-      guidance: Array.from(await r.readF32('inputs.guidance')),
-    };
+    const inputs = await fluxInputs(d, r);
     const want = await r.readF32('outputs.pred');
     for (const path of [join(folder, 'model.safetensors.index.json'), dir]) {
       const src = await openCheckpoint(path);

@@ -1,6 +1,7 @@
 // Plain float64 references for rows.grad.ts: gradients of the reductions, softmax and the norms.
 import { host, type HostTensor } from './host.js';
 import type { ReduceOp } from './rows.js';
+import { rowStats } from './rows.ref.js';
 
 function geom(shape: number[], axis: number) {
   const ax = axis < 0 ? axis + shape.length : axis;
@@ -60,14 +61,7 @@ function norm(x: HostTensor, g: HostTensor, len: number, eps: number, rms: boole
   const rows = len ? x.data.length / len : 0;
   for (let r = 0; r < rows; r++) {
     const row = x.data.subarray(r * len, (r + 1) * len);
-    let mu = 0;
-    if (!rms) {
-      for (const v of row) mu += v;
-      mu /= len;
-    }
-    let q = 0;
-    for (const v of row) q += (v - mu) ** 2;
-    const rstd = 1 / Math.sqrt(q / len + eps);
+    const { mu, rstd } = rowStats(row, eps, rms);
     let a = 0;
     let b = 0;
     const gy = new Float64Array(len);

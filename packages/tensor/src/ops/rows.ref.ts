@@ -42,19 +42,25 @@ export function softmax(x: HostTensor, axis = -1): HostTensor {
   return out;
 }
 
+/** A row's mean (0 for RMS norm) and 1/√(variance + eps) (mean square for RMS norm). */
+export function rowStats(row: ArrayLike<number>, eps: number, rms: boolean): { mu: number; rstd: number } {
+  const len = row.length;
+  let mu = 0;
+  if (!rms) {
+    for (let j = 0; j < len; j++) mu += row[j];
+    mu /= len;
+  }
+  let q = 0;
+  for (let j = 0; j < len; j++) q += (row[j] - mu) ** 2;
+  return { mu, rstd: 1 / Math.sqrt(q / len + eps) };
+}
+
 function normalise(x: HostTensor, len: number, eps: number, rms: boolean, affine: (row: number, j: number, y: number) => number): HostTensor {
   const out = host(x.shape);
   const rows = len ? x.data.length / len : 0;
   for (let r = 0; r < rows; r++) {
     const row = x.data.subarray(r * len, (r + 1) * len);
-    let mu = 0;
-    if (!rms) {
-      for (const v of row) mu += v;
-      mu /= len;
-    }
-    let q = 0;
-    for (const v of row) q += (v - mu) ** 2;
-    const inv = 1 / Math.sqrt(q / len + eps);
+    const { mu, rstd: inv } = rowStats(row, eps, rms);
     for (let j = 0; j < len; j++) out.data[r * len + j] = affine(r, j, (row[j] - mu) * inv);
   }
   return out;

@@ -1,10 +1,12 @@
 // cleardit benchmarks: `pnpm bench [name...] [--adapter NAME] [--grids 16,32] [--heads 24] [--radius 16]`.
-// Names: matmul, attention, models, train (default: all).
+// Names: matmul, attention, models, train, train-dit, ops (default: all).
 import { createDevice } from '@cleardit/tensor/node';
 import { benchMatmul } from './matmul.js';
 import { benchAttention } from './attention.js';
 import { benchModels } from './models.js';
 import { benchTrain } from './train.js';
+import { benchTrainDit } from './train-dit.js';
+import { benchOps } from './ops.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--adapter');
@@ -16,7 +18,9 @@ const flag = (name: string) => {
 const grids = flag('--grids')?.split(',').map(Number);
 const heads = Number(flag('--heads') ?? 24);
 const radius = Number(flag('--radius') ?? 16);
-const names = args.length ? args : ['matmul', 'attention', 'models', 'train'];
+const widths = flag('--widths')?.split(',').map(Number);
+const steps = flag('--steps');
+const names = args.length ? args : ['matmul', 'attention', 'models', 'train', 'train-dit', 'ops'];
 const device = await createDevice({ adapter });
 console.log(`adapter: ${device.adapter.name} (${device.adapter.backend}) — ${device.adapter.reason}`);
 const all: Record<string, () => Promise<void>> = {
@@ -24,6 +28,8 @@ const all: Record<string, () => Promise<void>> = {
   attention: () => benchAttention(device, { grids, heads, radius }),
   models: () => benchModels(device, grids),
   train: () => benchTrain(device),
+  'train-dit': () => benchTrainDit(device, { widths, steps: steps ? Number(steps) : undefined }),
+  ops: () => benchOps(device),
 };
 for (const n of names) {
   const run = all[n];

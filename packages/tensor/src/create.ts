@@ -6,7 +6,10 @@ import type { DType, Packed16 } from './dtype.js';
 import { ShapeError } from './errors.js';
 import { numel, fmtShape, type Shape } from './shape.js';
 import { floatsToBf16s, floatsToHalves } from './half.js';
-import { f32Lit, grid } from './ops/wgsl.js';
+import { memo } from './ops/wgsl.js';
+import { defineKernel } from './ops/kernel.js';
+
+const FILL = () => memo('fill', () => defineKernel({ name: 'fill', outputs: { O: 'f32' }, params: { value: 'f32' }, each: 'thread', body: '  O[i] = P.value;' }));
 import { normalValues, uniformValues } from './random.js';
 
 /** Uploads host values. Numbers are converted to `dtype` (f16 and bf16 are rounded to nearest even). */
@@ -45,15 +48,7 @@ export function tensorFromBits(device: Device, bits: Uint16Array, shape: Shape, 
 /** A tensor with every element equal to `value` (f32). */
 export function full(device: Device, shape: Shape, value: number): Tensor {
   const t = Tensor.empty(device, shape);
-  const g = grid(device, t.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  O[i] = ${f32Lit(value)};
-}`;
-  device.dispatch({ name: 'fill', code, inputs: [], outputs: [t.buffer], workgroups: g.workgroups });
+  FILL().launch(device, { outputs: [t.buffer], count: t.numel, params: { value } });
   return t;
 }
 

@@ -22,13 +22,18 @@ export interface AdapterDescription {
   reason: string;
 }
 
-/** What a kernel binds: inputs are read-only storage, outputs read-write storage, in that order. */
+/**
+ * What a kernel binds: inputs are read-only storage, outputs read-write storage, then (when `params`
+ * is given) a uniform parameter block, in that order. Kernels are written by ops/kernel.ts.
+ */
 export interface KernelLaunch {
   name: string;
   code: string;
-  inputs: GPUBuffer[];
-  outputs: GPUBuffer[];
+  inputs: readonly GPUBuffer[];
+  outputs: readonly GPUBuffer[];
   workgroups: readonly [number, number?, number?];
+  /** The parameter block's words (a multiple of 4, at most 64). */
+  params?: Uint32Array;
 }
 
 interface Disposable_ {
@@ -37,6 +42,7 @@ interface Disposable_ {
 
 const MAX_DISPATCHES_PER_SUBMIT = 256;
 const MAX_PIPELINES = 2048;
+const MAX_PARAM_BYTES = 256;
 
 export class Device {
   readonly pool: BufferPool;
@@ -51,6 +57,12 @@ export class Device {
   private lostInfo: GPUDeviceLostInfo | null = null;
   private lostPromise: Promise<GPUDeviceLostInfo>;
   private scopes: Set<Disposable_>[] = [];
+  // Parameter blocks of the dispatches recorded since the last submit, uploaded just before it
+  // (queue order puts the upload after every earlier submit and before this one).
+  private paramArena: GPUBuffer;
+  private paramHost: Uint32Array;
+  private paramBytes = 0;
+  private readonly paramAlign: number;
   /** Autograd's record of differentiable ops (autograd/tape.ts); made when first needed. */
   tape: Tape | null = null;
   /** Counters for benchmarks and tests. */
@@ -63,6 +75,10 @@ export class Device {
     this.features = new Set(gpu.features as unknown as Iterable<string>);
     this.limits = gpu.limits;
     this.pool = new BufferPool(gpu, gpu.limits.maxBufferSize);
+    this.paramAlign = Math.max(MAX_PARAM_BYTES, gpu.limits.minUniformBufferOffsetAlignment);
+    const arenaBytes = this.paramAlign * MAX_DISPATCHES_PER_SUBMIT;
+    this.paramArena = gpu.createBuffer({ size: arenaBytes, usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, label: 'cleardit kernel parameters' });
+    this.paramHost = new Uint32Array(arenaBytes / 4);
     this.lostPromise = gpu.lost.then((info) => {
       this.lostInfo = info;
       return info;
@@ -143,13 +159,14 @@ export class Device {
 
   // ---- kernels -----------------------------------------------------------------------------------
 
-  private layoutFor(nIn: number, nOut: number): GPUBindGroupLayout {
-    const key = `${nIn}:${nOut}`;
+  private layoutFor(nIn: number, nOut: number, uniform: boolean): GPUBindGroupLayout {
+    const key = `${nIn}:${nOut}:${uniform}`;
     let layout = this.layouts.get(key);
     if (!layout) {
       const entries: GPUBindGroupLayoutEntry[] = [];
       for (let i = 0; i < nIn + nOut; i++)
         entries.push({ binding: i, visibility: 0x4 /* COMPUTE */, buffer: { type: i < nIn ? 'read-only-storage' : 'storage' } });
+      if (uniform) entries.push({ binding: nIn + nOut, visibility: 0x4, buffer: { type: 'uniform' } });
       layout = this.gpu.createBindGroupLayout({ entries });
       this.layouts.set(key, layout);
     }
@@ -157,8 +174,8 @@ export class Device {
   }
 
   /** Compiles (or finds in the cache) the pipeline for this WGSL source. Errors surface on the next read or sync. */
-  pipeline(name: string, code: string, nIn: number, nOut: number): GPUComputePipeline {
-    const key = `${nIn}:${nOut}\n${code}`;
+  pipeline(name: string, code: string, nIn: number, nOut: number, uniform = false): GPUComputePipeline {
+    const key = `${nIn}:${nOut}:${uniform}\n${code}`;
     let p = this.pipelines.get(key);
     if (p) {
       // most recently used last, so eviction below drops the longest unused
@@ -166,14 +183,14 @@ export class Device {
       this.pipelines.set(key, p);
       return p;
     }
-    // Shapes and constants are baked into kernels, so a sampler whose step coefficients change every
-    // step makes new pipelines; bound the cache rather than let it grow for the process's lifetime.
+    // Runtime values travel in parameter blocks, so the cache holds one pipeline per kernel variant
+    // and shape family; bound it anyway rather than let it grow for the process's lifetime.
     if (this.pipelines.size >= MAX_PIPELINES) this.pipelines.delete(this.pipelines.keys().next().value!);
     this.gpu.pushErrorScope('validation');
     const module = this.gpu.createShaderModule({ code, label: name });
     p = this.gpu.createComputePipeline({
       label: name,
-      layout: this.gpu.createPipelineLayout({ bindGroupLayouts: [this.layoutFor(nIn, nOut)] }),
+      layout: this.gpu.createPipelineLayout({ bindGroupLayouts: [this.layoutFor(nIn, nOut, uniform)] }),
       compute: { module, entryPoint: 'main' },
     });
     this.counters.pipelinesCompiled++;
@@ -196,9 +213,17 @@ export class Device {
     if (x > maxWg || y > maxWg || z > maxWg)
       throw new ClearditError(`${k.name}: dispatch of ${x}×${y}×${z} workgroups exceeds the adapter's ${maxWg} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
-    const pipeline = this.pipeline(k.name, k.code, k.inputs.length, k.outputs.length);
-    const entries = [...k.inputs, ...k.outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
-    const bindGroup = this.gpu.createBindGroup({ layout: this.layoutFor(k.inputs.length, k.outputs.length), entries });
+    const uniform = k.params !== undefined;
+    const pipeline = this.pipeline(k.name, k.code, k.inputs.length, k.outputs.length, uniform);
+    const entries: GPUBindGroupEntry[] = [...k.inputs, ...k.outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    if (k.params) {
+      if (k.params.byteLength > MAX_PARAM_BYTES) throw new ClearditError(`${k.name}: parameter block of ${k.params.byteLength} bytes exceeds ${MAX_PARAM_BYTES}`);
+      const offset = this.paramBytes;
+      this.paramHost.set(k.params, offset / 4);
+      this.paramBytes += this.paramAlign;
+      entries.push({ binding: entries.length, resource: { buffer: this.paramArena, offset, size: Math.max(16, k.params.byteLength) } });
+    }
+    const bindGroup = this.gpu.createBindGroup({ layout: this.layoutFor(k.inputs.length, k.outputs.length, uniform), entries });
     if (!this.pass) this.pass = this.currentEncoder().beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
@@ -234,9 +259,11 @@ export class Device {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    if (this.paramBytes) this.gpu.queue.writeBuffer(this.paramArena, 0, this.paramHost as Uint32Array<ArrayBuffer>, 0, this.paramBytes / 4);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.dispatches = 0;
+    this.paramBytes = 0;
     this.counters.submits++;
     const validation = this.gpu.popErrorScope();
     const oom = this.gpu.popErrorScope();
@@ -310,6 +337,7 @@ export class Device {
     this.flush();
     this.pool.trim();
     this.pipelines.clear();
+    this.paramArena.destroy();
     this.gpu.destroy();
   }
 }

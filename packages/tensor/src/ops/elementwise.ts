@@ -1,10 +1,12 @@
 // Elementwise kernels: unary maps, scalar maps, binary ops with numpy broadcasting, casts.
-// One thread per output element. Shapes are baked into the WGSL, so each shape compiles once.
+// One thread per output element. Counts and scalars are kernel parameters (kernel.ts), so a map or a
+// same-shape binary op compiles once for every size and value; broadcasting bakes its index arithmetic.
 // Reference: elementwise.ref.ts.
 
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.js';
-import { f32Lit, grid, packedLoader, requireDtype, sameDevice } from './wgsl.js';
+import { f32Lit, memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
 import { ShapeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
 
@@ -80,21 +82,25 @@ fn erf_approx(x: f32) -> f32 {
 }
 `;
 
-function mapKernel(op: string, a: Tensor, expr: string): Tensor {
+const HELPERS = /sin_acc|cos_acc|tanh_safe|erf_approx/;
+
+/** A one-input map `O[i] = expr(x)`; `s` in the expression is the uniform scalar P.s when given. */
+function mapKernel(op: string, a: Tensor, expr: string, s?: number): Tensor {
   requireDtype(op, a, 'f32');
   const device = a.device;
   const out = Tensor.empty(device, a.shape);
-  const g = grid(device, a.numel);
-  const code = `${PRELUDE}
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let x = A[i];
-  O[i] = ${expr};
-}`;
-  device.dispatch({ name: op, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  const k = memo(`map:${op}:${expr}`, () =>
+    defineKernel({
+      name: op,
+      inputs: { A: 'f32' },
+      outputs: { O: 'f32' },
+      params: s === undefined ? {} : { s: 'f32' },
+      prelude: HELPERS.test(expr) ? PRELUDE : undefined,
+      each: 'thread',
+      body: `  let x = A[i];\n  O[i] = ${expr};`,
+    }),
+  );
+  k.launch(device, { inputs: [a.buffer], outputs: [out.buffer], count: a.numel, params: s === undefined ? {} : { s } });
   return out;
 }
 
@@ -127,17 +133,17 @@ export function powScalar(a: Tensor, p: number): Tensor {
   if (p === 0) return mapKernel('pow', a, '1.0');
   if (Number.isInteger(p)) {
     const sign = Math.abs(p) % 2 === 1 ? 'select(1.0, -1.0, x < 0.0)' : '1.0';
-    return mapKernel('pow', a, `${sign} * pow(abs(x), ${f32Lit(p)})`);
+    return mapKernel('pow', a, `${sign} * pow(abs(x), P.s)`, p);
   }
-  return mapKernel('pow', a, `pow(x, ${f32Lit(p)})`);
+  return mapKernel('pow', a, 'pow(x, P.s)', p);
 }
 
 export function addScalar(a: Tensor, s: number): Tensor {
-  return mapKernel('add_scalar', a, `x + ${f32Lit(s)}`);
+  return mapKernel('add_scalar', a, 'x + P.s', s);
 }
 
 export function mulScalar(a: Tensor, s: number): Tensor {
-  return mapKernel('mul_scalar', a, `x * ${f32Lit(s)}`);
+  return mapKernel('mul_scalar', a, 'x * P.s', s);
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
@@ -170,21 +176,22 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   requireDtype(op, b, 'f32');
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = Tensor.empty(device, shape);
-  const g = grid(device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  ${broadcastIndex('ia', a.shape, shape)}
+  // Same-shape operands make one kernel for every size; broadcasting bakes its index arithmetic.
+  const same = sameShape(a.shape, shape) && sameShape(b.shape, shape);
+  const k = memo(`binary:${op}:${same ? '' : `${a.shape}|${b.shape}|${shape}`}`, () =>
+    defineKernel({
+      name: op,
+      inputs: { A: 'f32', B: 'f32' },
+      outputs: { O: 'f32' },
+      each: 'thread',
+      body: `  ${broadcastIndex('ia', a.shape, shape)}
   ${broadcastIndex('ib', b.shape, shape)}
   let x = A[ia];
   let y = B[ib];
-  O[i] = ${BINARY[op]};
-}`;
-  device.dispatch({ name: op, code, inputs: [a.buffer, b.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  O[i] = ${BINARY[op]};`,
+    }),
+  );
+  k.launch(device, { inputs: [a.buffer, b.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }
 
@@ -207,42 +214,44 @@ export function cast(a: Tensor, dtype: DType): Tensor {
   if (isPacked16(dtype)) requireDtype('cast', a, 'f32');
   const out = Tensor.empty(device, a.shape, dtype);
   if (isPacked16(dtype)) {
-    const words = Math.ceil(a.numel / 2);
-    const g = grid(device, words);
     // bf16: add 0x7fff plus the kept lsb, then truncate (ties to even); NaN keeps a quiet mantissa bit.
     const pack =
       dtype === 'f16'
         ? 'pack2x16float(vec2<f32>(lo, hi))'
         : 'to_bf16(bitcast<u32>(lo)) | (to_bf16(bitcast<u32>(hi)) << 16u)';
-    const toBf16 = `
-fn to_bf16(b: u32) -> u32 {
+    const k = memo(`cast:f32>${dtype}`, () =>
+      defineKernel({
+        name: `cast_${dtype}`,
+        inputs: { A: 'f32' },
+        outputs: { O: 'u32' },
+        params: { n: 'u32' },
+        prelude:
+          dtype === 'bf16'
+            ? `fn to_bf16(b: u32) -> u32 {
   return select((b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u, (b >> 16u) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
-}`;
-    const code = `
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<u32>;${dtype === 'bf16' ? toBf16 : ''}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let lo = A[2u * i];
-  let hi = select(0.0, A[min(2u * i + 1u, ${a.numel - 1}u)], 2u * i + 1u < ${a.numel}u);
-  O[i] = ${pack};
-}`;
-    device.dispatch({ name: `cast_${dtype}`, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+}`
+            : undefined,
+        each: 'thread',
+        body: `  let lo = A[2u * i];
+  let hi = select(0.0, A[min(2u * i + 1u, P.n - 1u)], 2u * i + 1u < P.n);
+  O[i] = ${pack};`,
+      }),
+    );
+    k.launch(device, { inputs: [a.buffer], outputs: [out.buffer], count: Math.ceil(a.numel / 2), params: { n: a.numel } });
     return out;
   }
-  const g = grid(device, a.numel);
   const src = isPacked16(a.dtype) ? 'u32' : a.dtype;
-  const read = isPacked16(a.dtype) ? 'ld(i)' : 'A[i]';
-  const code = `
-@group(0) @binding(0) var<storage, read> A: array<${src}>;
-@group(0) @binding(1) var<storage, read_write> O: array<${dtype}>;${isPacked16(a.dtype) ? `\n${packedLoader('ld', 'A', a.dtype, false)}` : ''}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  O[i] = ${dtype}(${read});
-}`;
-  device.dispatch({ name: `cast_${dtype}`, code, inputs: [a.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  const k = memo(`cast:${a.dtype}>${dtype}`, () =>
+    defineKernel({
+      name: `cast_${dtype}`,
+      inputs: { A: src },
+      outputs: { O: dtype },
+      prelude: isPacked16(a.dtype) ? packedLoader('ld', 'A', a.dtype, false) : undefined,
+      each: 'thread',
+      body: `  O[i] = ${dtype}(${isPacked16(a.dtype) ? 'ld(i)' : 'A[i]'});`,
+    }),
+  );
+  k.launch(device, { inputs: [a.buffer], outputs: [out.buffer], count: a.numel });
   return out;
 }
 

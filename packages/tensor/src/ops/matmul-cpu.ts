@@ -37,18 +37,23 @@
 
 import type { Packed16 } from '../dtype.js';
 import { packedLoader } from './wgsl.js';
+import { defineKernel, type Kernel } from './kernel.js';
 
+/**
+ * What makes a kernel variant. M, N and K choose the block shape and the vector loads, but reach the
+ * kernel as parameters (P.M, P.N, P.K, P.alpha and the batch strides), so every problem of the same
+ * variant shares one pipeline.
+ */
 export interface CpuMatmulGeometry {
   M: number;
   N: number;
   K: number;
   transposeA: boolean;
   transposeB: boolean;
+  /** WGSL for the operands' batch offsets (matmul.ts `batchOffset`). */
   aBase: string;
   bBase: string;
-  alpha: string;
   bias: boolean;
-  nInputs: number;
   /** B is packed 16-bit (absent: f32). */
   b16?: Packed16;
 }
@@ -69,30 +74,54 @@ interface Shape {
  * Small M or N shrink the block so few lanes compute discarded outputs.
  */
 function shapeFor(M: number, N: number): Shape {
-  if (M >= 1024 && N >= 16) return { RM: 32, RN: 16, WX: 8, WY: 4 };
+  if (M >= 1024 && N >= 128) return { RM: 32, RN: 16, WX: 8, WY: 4 };
   const RM = M >= 16 ? 16 : M >= 8 ? 8 : M >= 4 ? 4 : M;
   const RN = N >= 16 ? 16 : N >= 8 ? 8 : 4;
-  const WY = Math.min(8, 2 ** Math.ceil(Math.log2(Math.ceil(M / RM))));
-  return { RM, RN, WX: 64 / WY, WY };
+  // no more lanes along a dimension than it has blocks (idle lanes still run the whole loop)
+  const WX = Math.min(8, 2 ** Math.ceil(Math.log2(Math.ceil(N / RN))));
+  const WY = Math.min(64 / WX, 2 ** Math.ceil(Math.log2(Math.ceil(M / RM))));
+  return { RM, RN, WX, WY };
 }
 
-export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups: (z: number) => [number, number, number]; name: string } {
+/**
+ * Split-K: a problem whose output gives too few invocations to fill the cores (a weight gradient
+ * xᵀ·g, [in, out] summed over 8,192 tokens) is cut along K into `splits` parts computed side by side
+ * into a [splits, M, N] scratch, then summed. Only without bias, and for K a multiple of 4.
+ */
+export function cpuMatmulSplits(M: number, N: number, K: number, bias: boolean): number {
+  if (bias || K % 4 || K < 1024) return 1;
+  const { RM, RN } = shapeFor(M, N);
+  const invocations = Math.ceil(M / RM) * Math.ceil(N / RN);
+  if (invocations >= 512) return 1;
+  return Math.max(1, Math.min(Math.floor(K / 256), Math.ceil(512 / invocations)));
+}
+
+/** The variant a problem runs: what the kernel text depends on. */
+export function cpuMatmulVariant(g: CpuMatmulGeometry): string {
+  const { RM, RN, WX, WY } = shapeFor(g.M, g.N);
+  const vecA = !g.transposeA ? g.K % 4 === 0 : g.M % 4 === 0 && RM % 4 === 0;
+  const vecB = g.transposeB ? g.K % 4 === 0 : g.N % 4 === 0 && RN % 4 === 0;
+  return JSON.stringify([g.transposeA, g.transposeB, g.b16 ?? '', g.bias, g.aBase, g.bBase, RM, RN, WX, WY, vecA, vecB, g.K % 4 !== 0, g.N % 4 === 0 && RN % 4 === 0]);
+}
+
+export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgroups: (M: number, N: number, z: number) => [number, number, number] } {
   const { M, N, K, transposeA: ta, transposeB: tb } = g;
   const { RM, RN, WX, WY } = shapeFor(M, N);
-  const K4 = K - (K % 4);
+  const hasTail = K % 4 !== 0;
   // An operand: R rows (m for A, n for B) out of `rows`, stored k-contiguous ([rows, K]) or not ([K, rows]).
+  // `rows` is the WGSL name of the operand's row count (M or N, read from the parameters).
   interface Op {
     name: 'A' | 'B';
     R: number;
-    rows: number;
+    rows: 'M' | 'N';
     kc: boolean;
     vec: boolean;
     base: string;
     r0: string;
   }
   const ops: Op[] = [
-    { name: 'A', R: RM, rows: M, kc: !ta, vec: !ta ? K % 4 === 0 : M % 4 === 0 && RM % 4 === 0, base: 'aBase', r0: 'row0' },
-    { name: 'B', R: RN, rows: N, kc: tb, vec: tb ? K % 4 === 0 : N % 4 === 0 && RN % 4 === 0, base: 'bBase', r0: 'col0' },
+    { name: 'A', R: RM, rows: 'M', kc: !ta, vec: !ta ? K % 4 === 0 : M % 4 === 0 && RM % 4 === 0, base: 'aBase', r0: 'row0' },
+    { name: 'B', R: RN, rows: 'N', kc: tb, vec: tb ? K % 4 === 0 : N % 4 === 0 && RN % 4 === 0, base: 'bBase', r0: 'col0' },
   ];
   const ii = (n: number) => Array.from({ length: n }, (_, i) => i);
   // A load of operand o at index i (in vec4 units where o.vec): packed B goes through ldB, which widens.
@@ -110,7 +139,7 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
     const t: string[] = [];
     if (o.kc) {
       // element (row r, k) at base + r*K + k
-      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.vec ? '(' : ''}${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u) * ${K}u${o.vec ? ') / 4u' : ''};`);
+      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.vec ? '(' : ''}${o.base} + min(${o.r0} + ${i}u, ${o.rows} - 1u) * K${o.vec ? ') / 4u' : ''};`);
       for (const i of ii(o.R)) {
         if (o.vec) {
           main.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + kq`)};`);
@@ -127,22 +156,23 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
     } else if (o.vec) {
       // element (row r, k) at base + k*rows + r; rows%4 == 0, R%4 == 0: groups of 4 rows are one vec4
       const G = o.R / 4;
-      const rq = o.rows / 4;
-      for (const gq of ii(G)) pre.push(`  let ${p}g${gq} = ${o.base} / 4u + min(${o.r0} / 4u + ${gq}u, ${rq - 1}u);`);
+      const rq = `${p}rq`;
+      pre.push(`  let ${rq} = ${o.rows} / 4u;`);
+      for (const gq of ii(G)) pre.push(`  let ${p}g${gq} = ${o.base} / 4u + min(${o.r0} / 4u + ${gq}u, ${rq} - 1u);`);
       for (const kk of ii(4))
-        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${ld(o, `${p}g${gq} + (k + ${kk}u) * ${rq}u`)};`);
+        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${ld(o, `${p}g${gq} + (k + ${kk}u) * ${rq}`)};`);
       for (const i of ii(o.R)) for (const kk of ii(4)) v[i].push(`${p}${kk}_${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
-      for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${ld(o, `${p}g${gq} + k * ${rq}u`)};`);
+      for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${ld(o, `${p}g${gq} + k * ${rq}`)};`);
       for (const i of ii(o.R)) t.push(`${p}${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
     } else {
-      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.base} + min(${o.r0} + ${i}u, ${o.rows - 1}u);`);
+      for (const i of ii(o.R)) pre.push(`  let ${p}o${i} = ${o.base} + min(${o.r0} + ${i}u, ${o.rows} - 1u);`);
       for (const i of ii(o.R))
         for (const kk of ii(4)) {
-          main.push(`    let ${p}${i}_${kk} = ${ld(o, `${p}o${i} + (k + ${kk}u) * ${o.rows}u`)};`);
+          main.push(`    let ${p}${i}_${kk} = ${ld(o, `${p}o${i} + (k + ${kk}u) * ${o.rows}`)};`);
           v[i].push(`${p}${i}_${kk}`);
         }
       for (const i of ii(o.R)) {
-        tailLoads.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + k * ${o.rows}u`)};`);
+        tailLoads.push(`    let ${p}${i} = ${ld(o, `${p}o${i} + k * ${o.rows}`)};`);
         t.push(`${p}${i}`);
       }
     }
@@ -154,48 +184,69 @@ export function cpuMatmulPlan(g: CpuMatmulGeometry): { code: string; workgroups:
   // Accumulator-major: the four k-fmas of one accumulator are adjacent (see the header).
   for (const i of ii(RM)) for (const j of ii(RN)) for (const kk of ii(4)) fmas.push(`    c${i}_${j} = fma(${A[i][kk]}, ${B[j][kk]}, c${i}_${j});`);
   const tailFmas = ii(RM).flatMap((i) => ii(RN).map((j) => `    c${i}_${j} = fma(${tailVals.A[i]}, ${tailVals.B[j]}, c${i}_${j});`));
-  const tail = (v: string) => `${v}${g.alpha}${g.bias ? ' + Bias[n]' : ''}`;
-  const store = ii(RM)
-    .map((i) => {
-      const cols = ii(RN).map((j) => `      { let n = col0 + ${j}u; if (n < ${N}u) { C[o + n] = ${tail(`c${i}_${j}`)}; } }`).join('\n');
-      return `  if (row0 + ${i}u < ${M}u) {\n    let o = cBase + (row0 + ${i}u) * ${N}u;\n${cols}\n  }`;
-    })
-    .join('\n');
-  const arr = (o: Op) => (packed(o) ? (o.vec ? 'array<vec2<u32>>' : 'array<u32>') : o.vec ? 'array<vec4<f32>>' : 'array<f32>');
-  const loader = g.b16 ? `\n${packedLoader('ldB', 'B', g.b16, ops[1].vec)}` : '';
-  const code = `
-@group(0) @binding(0) var<storage, read> A: ${arr(ops[0])};
-@group(0) @binding(1) var<storage, read> B: ${arr(ops[1])};
-${g.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
-@group(0) @binding(${g.nInputs}) var<storage, read_write> C: array<f32>;${loader}
-@compute @workgroup_size(${WX}, ${WY})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let z = wid.z;
+  // Stores are per-lane loops too: with N a multiple of 4, each row of the block is RN/4 vec4 stores
+  // (a block of 4 columns is wholly inside or outside, since col0 is a multiple of RN).
+  const vecC = N % 4 === 0 && RN % 4 === 0;
+  const store = vecC
+    ? ii(RM)
+        .map((i) => {
+          const cols = ii(RN / 4).map((q) => {
+            const v = `vec4<f32>(${ii(4).map((e) => `c${i}_${4 * q + e}`).join(', ')}) * P.alpha${g.bias ? ` + Bias[n / 4u]` : ''}`;
+            return `      { let n = col0 + ${4 * q}u; if (n < N) { C[(o + n) / 4u] = ${v}; } }`;
+          });
+          return `  if (row0 + ${i}u < M) {\n    let o = cBase + (row0 + ${i}u) * N;\n${cols.join('\n')}\n  }`;
+        })
+        .join('\n')
+    : ii(RM)
+        .map((i) => {
+          const cols = ii(RN).map((j) => `      { let n = col0 + ${j}u; if (n < N) { C[o + n] = c${i}_${j} * P.alpha${g.bias ? ' + Bias[n]' : ''}; } }`).join('\n');
+          return `  if (row0 + ${i}u < M) {\n    let o = cBase + (row0 + ${i}u) * N;\n${cols}\n  }`;
+        })
+        .join('\n');
+  const arr = (o: Op) => (packed(o) ? (o.vec ? 'vec2<u32>' : 'u32') : o.vec ? 'vec4<f32>' : 'f32');
+  const body = `  // wid.z enumerates (batch z, K split s); split s runs k-steps [kq0, kq0 + P.kq)
+  let z = wid.z / P.splits;
+  let kq0 = (wid.z % P.splits) * P.kq;
+  let M = P.M;
+  let N = P.N;
+  let K = P.K;
   let aBase = ${g.aBase};
   let bBase = ${g.bBase};
   let row0 = (wid.y * ${WY}u + lid.y) * ${RM}u;
   let col0 = (wid.x * ${WX}u + lid.x) * ${RN}u;
 ${pre.join('\n')}
 ${ii(RM).map((i) => `  var c${i}_${ii(RN).join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`).join('\n')}
-  for (var kq = 0u; kq < ${K4 / 4}u; kq = kq + 1u) {
+  let kq1 = min(kq0 + P.kq, K / 4u);
+  for (var kq = kq0; kq < kq1; kq = kq + 1u) {
     let k = kq * 4u;
 ${main.join('\n')}
 ${fmas.join('\n')}
   }
 ${
-  K4 < K
-    ? `  for (var k = ${K4}u; k < ${K}u; k = k + 1u) {
+  hasTail
+    ? `  for (var k = K & ~3u; k < K; k = k + 1u) {
 ${tailLoads.join('\n')}
 ${tailFmas.join('\n')}
   }`
     : ''
 }
-  let cBase = z * ${M * N}u;
-${store}
-}`;
-  return {
-    code,
+  let cBase = wid.z * M * N;
+${store}`;
+  const kernel = defineKernel({
     name: `matmul_cpu${ta ? '_ta' : ''}${tb ? '_tb' : ''}${g.b16 ? `_${g.b16}` : ''}`,
-    workgroups: (z) => [Math.ceil(N / (RN * WX)), Math.ceil(M / (RM * WY)), z],
-  };
+    inputs: { A: arr(ops[0]), B: arr(ops[1]), ...(g.bias && { Bias: vecC ? 'vec4<f32>' : 'f32' }) },
+    outputs: { C: vecC ? 'vec4<f32>' : 'f32' },
+    params: MATMUL_PARAMS,
+    prelude: g.b16 ? packedLoader('ldB', 'B', g.b16, ops[1].vec) : undefined,
+    workgroupSize: [WX, WY],
+    each: 'grid',
+    body,
+  });
+  return { kernel, workgroups: (m, n, z) => [Math.ceil(n / (RN * WX)), Math.ceil(m / (RM * WY)), z] };
 }
+
+/**
+ * The parameters both matmul kernels read: sizes, the scale, each operand's batch stride, and (this
+ * kernel only) the K splits and the k-steps of 4 each one runs.
+ */
+export const MATMUL_PARAMS = { M: 'u32', N: 'u32', K: 'u32', alpha: 'f32', aStride: 'u32', bStride: 'u32', splits: 'u32', kq: 'u32' } as const;

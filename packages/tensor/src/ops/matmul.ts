@@ -10,10 +10,12 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../shape.js';
-import { f32Lit, memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
-import { isPacked16 } from '../dtype.js';
+import { memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
+import { isPacked16, type Packed16 } from '../dtype.js';
+import { defineKernel, type Kernel } from './kernel.js';
 import type { Device } from '../device/device.js';
-import { cpuMatmulPlan } from './matmul-cpu.js';
+import { cpuMatmulKernel, cpuMatmulSplits, cpuMatmulVariant, MATMUL_PARAMS } from './matmul-cpu.js';
+import { sum } from './rows.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -39,8 +41,14 @@ export function tilesFor(device: Device, m: number, n: number): MatmulTiles {
   return big ? { TM: 64, TN: 64, TK: 16, RM: 4, RN: 4 } : { TM: 32, TN: 32, TK: 16, RM: 2, RN: 2 };
 }
 
-/** The batch index expression of an operand whose batch shape broadcasts to `outBatch`. */
-function batchOffset(batch: readonly number[], outBatch: readonly number[], matSize: number): string {
+/**
+ * The batch offset of an operand whose batch shape broadcasts to `outBatch`: `z · P.<stride>` when it
+ * has the whole batch (stride = its matrix size) or none (stride 0) — a parameter, so any batch size
+ * shares the kernel — else index arithmetic over the broadcast axes, baked into the text.
+ */
+function batchOffset(batch: readonly number[], outBatch: readonly number[], matSize: number, stride: string): { expr: string; stride: number } {
+  const nb = numel(batch);
+  if (nb === 1 || nb === numel(outBatch)) return { expr: `z * P.${stride}`, stride: nb === 1 ? 0 : matSize };
   const off = outBatch.length - batch.length;
   const os = stridesOf(outBatch);
   const bs = stridesOf(batch);
@@ -50,7 +58,7 @@ function batchOffset(batch: readonly number[], outBatch: readonly number[], matS
     if (d < off || bd === 1) continue;
     terms.push(`((z / ${os[d]}u) % ${outBatch[d]}u) * ${bs[d - off] * matSize}u`);
   }
-  return terms.length ? terms.join(' + ') : '0u';
+  return { expr: terms.join(' + '), stride: 0 };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
@@ -78,27 +86,44 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   const Z = numel(batch);
   if (out.numel === 0) return out;
   device.checkBinding(op, Math.max(a.byteSize, b.byteSize, out.byteSize));
-  const alpha = opts.alpha ?? 1;
   const inputs = [a.buffer, b.buffer];
   if (opts.bias) inputs.push(opts.bias.buffer);
+  const aOff = batchOffset(aBatch, batch, M * K, 'aStride');
+  const bOff = batchOffset(bBatch, batch, K * N, 'bStride');
+  const params = { M, N, K, alpha: opts.alpha ?? 1, aStride: aOff.stride, bStride: bOff.stride, splits: 1, kq: Math.ceil(K / 4) };
   if (device.adapter.software && !tiles) {
-    const geometry = {
-      M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, nInputs: inputs.length,
-      aBase: batchOffset(aBatch, batch, M * K), bBase: batchOffset(bBatch, batch, K * N),
-      alpha: alpha !== 1 ? ` * ${f32Lit(alpha)}` : '',
-      ...(b16 && { b16 }),
-    };
-    const plan = memo(`cpu-matmul:${JSON.stringify(geometry)}`, () => cpuMatmulPlan(geometry));
-    device.dispatch({ name: plan.name, code: plan.code, inputs, outputs: [out.buffer], workgroups: plan.workgroups(Z) });
-    return out;
+    const geometry = { M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, aBase: aOff.expr, bBase: bOff.expr, ...(b16 && { b16 }) };
+    const plan = memo(`cpu-matmul:${cpuMatmulVariant(geometry)}`, () => cpuMatmulKernel(geometry));
+    const splits = cpuMatmulSplits(M, N, K, !!opts.bias);
+    if (splits === 1) {
+      plan.kernel.launch(device, { inputs, outputs: [out.buffer], params, workgroups: plan.workgroups(M, N, Z) });
+      return out;
+    }
+    const kq = Math.ceil(K / 4 / splits);
+    const parts = Tensor.empty(device, [Z, splits, M, N]);
+    plan.kernel.launch(device, { inputs, outputs: [parts.buffer], params: { ...params, splits, kq }, workgroups: plan.workgroups(M, N, Z * splits) });
+    out.dispose();
+    const summed = sum(parts, 1);
+    parts.dispose();
+    const shaped = summed.reshape([...batch, M, N]);
+    summed.dispose();
+    return shaped;
   }
   const t = tiles ?? tilesFor(device, M, N);
+  const key = JSON.stringify([t, ta, tb, b16 ?? '', !!opts.bias, aOff.expr, bOff.expr]);
+  const kernel = memo(`matmul:${key}`, () => tiledMatmulKernel(t, ta, tb, b16, !!opts.bias, aOff.expr, bOff.expr));
+  kernel.launch(device, { inputs, outputs: [out.buffer], params, workgroups: [Math.ceil(N / t.TN), Math.ceil(M / t.TM), Z] });
+  return out;
+}
+
+/** The workgroup-tiled kernel for GPUs (see the header); sizes and scale come from MATMUL_PARAMS. */
+function tiledMatmulKernel(t: MatmulTiles, ta: boolean, tb: boolean, b16: Packed16 | undefined, bias: boolean, aBase: string, bBase: string): Kernel {
   const { TM, TN, TK, RM, RN } = t;
   const WX = TN / RN;
   const WY = TM / RM;
   const threads = WX * WY;
-  const loadA = ta ? `A[aBase + k * ${M}u + m]` : `A[aBase + m * ${K}u + k]`;
-  const iB = tb ? `bBase + n * ${K}u + k` : `bBase + k * ${N}u + n`;
+  const loadA = ta ? 'A[aBase + k * M + m]' : 'A[aBase + m * K + k]';
+  const iB = tb ? 'bBase + n * K + k' : 'bBase + k * N + n';
   const loadB = b16 ? `ldB(${iB})` : `B[${iB}]`;
   // Fully unrolled register block: llvmpipe keeps private arrays in memory unless every index is a
   // constant, and the unrolled form costs nothing on hardware compilers.
@@ -110,28 +135,29 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
     ...jj.map((j) => `      let b${j} = Bs[kk * ${TN}u + lid.x + ${j * WX}u];`),
     ...ii.flatMap((i) => jj.map((j) => `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)),
   ].join('\n');
-  const tail = `${alpha !== 1 ? ` * ${f32Lit(alpha)}` : ''}${opts.bias ? ' + Bias[n]' : ''}`;
+  const tail = ` * P.alpha${bias ? ' + Bias[n]' : ''}`;
   const store = ii
     .map((i) => {
       const cols = jj.map((j) => `    { let n = col0 + lid.x + ${j * WX}u; if (n < N) { C[cBase + m * N + n] = c${i}_${j}${tail}; } }`).join('\n');
       return `  { let m = row0 + lid.y * ${RM}u + ${i}u;\n  if (m < M) {\n${cols}\n  } }`;
     })
     .join('\n');
-  const code = `
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<${b16 ? 'u32' : 'f32'}>;
-${opts.bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
-@group(0) @binding(${inputs.length}) var<storage, read_write> C: array<f32>;${b16 ? `\n${packedLoader('ldB', 'B', b16, false)}` : ''}
-const M: u32 = ${M}u;
-const N: u32 = ${N}u;
-const K: u32 = ${K}u;
+  return defineKernel({
+    name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}${b16 ? `_${b16}` : ''}`,
+    inputs: { A: 'f32', B: b16 ? 'u32' : 'f32', ...(bias && { Bias: 'f32' }) },
+    outputs: { C: 'f32' },
+    params: MATMUL_PARAMS,
+    prelude: `${b16 ? packedLoader('ldB', 'B', b16, false) : ''}
 var<workgroup> As: array<f32, ${TK * TM}>;
-var<workgroup> Bs: array<f32, ${TK * TN}>;
-@compute @workgroup_size(${WX}, ${WY})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let z = wid.z;
-  let aBase = ${batchOffset(aBatch, batch, M * K)};
-  let bBase = ${batchOffset(bBatch, batch, K * N)};
+var<workgroup> Bs: array<f32, ${TK * TN}>;`,
+    workgroupSize: [WX, WY],
+    each: 'grid',
+    body: `  let z = wid.z;
+  let M = P.M;
+  let N = P.N;
+  let K = P.K;
+  let aBase = ${aBase};
+  let bBase = ${bBase};
   let row0 = wid.y * ${TM}u;
   let col0 = wid.x * ${TN}u;
   let tid = lid.y * ${WX}u + lid.x;
@@ -158,10 +184,8 @@ ${inner}
     workgroupBarrier();
   }
   let cBase = z * M * N;
-${store}
-}`;
-  device.dispatch({ name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}${b16 ? `_${b16}` : ''}`, code, inputs, outputs: [out.buffer], workgroups: [Math.ceil(N / TN), Math.ceil(M / TM), Z] });
-  return out;
+${store}`,
+  });
 }
 
 /** PyTorch's Linear: x [..., in] · weightᵀ (weight [out, in], f32 or packed f16/bf16) + bias [out]. */

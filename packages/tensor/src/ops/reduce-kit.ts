@@ -1,25 +1,69 @@
-// Pieces the backward kernels share: one workgroup of 64 invocations per output element (folded into
-// 2-D past 65,535 workgroups) and workgroup tree sums, each in its own slot of workgroup memory (Mesa
-// llvmpipe 22.3 lets a later reduction's stores overtake an earlier one's final read across a barrier;
-// see rows.ts).
+// Row kernels, written once for two machines. A row kernel reduces or normalises `count` rows; its
+// body is written with the kit's loops and reductions, and compiles either way:
+// - 'group' (GPUs): one workgroup of 64 invocations per row; loops stride by 64 from the lane, and
+//   reductions are workgroup tree sums, each in its own slot of workgroup memory (Mesa llvmpipe 22.3
+//   lets a later reduction's stores overtake an earlier one's final read across a barrier).
+// - 'thread' (software adapters): one invocation per row; loops walk the row, reductions are the
+//   value itself. llvmpipe runs a workgroup's invocations as SIMD lanes on one thread, so a barrier
+//   and a shared-memory tree cost far more than the row's own arithmetic (layer norm over
+//   [8192, 64]: 33 ms as workgroups, a few ms as threads).
 
 import type { Device } from '../device/device.js';
+import { defineKernel, type Kernel, type KernelSpec } from './kernel.js';
 
 export const RW = 64;
 
-/** Workgroups for `groups` output elements, one workgroup each; `id` is WGSL declaring `let r`, returning past the end. */
-export function groupGrid(device: Device, groups: number): { workgroups: [number, number]; id: string } {
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.max(1, Math.min(groups, max));
+export type RowMode = 'thread' | 'group';
+
+/** Threads per row on software adapters when there are enough rows to fill their cores' lanes. */
+export function rowMode(device: Device, rows: number): RowMode {
+  return device.adapter.software && rows >= 256 ? 'thread' : 'group';
+}
+
+export interface RowKit {
+  mode: RowMode;
+  /** `for (...)` header visiting j over [0, len) — this invocation's share of the row. */
+  loop(j: string, len: string): string;
+  /** The row-wide sum (max) of v, the same value in every invocation of the row. */
+  sum(v: string, slot: number): string;
+  max(v: string, slot: number): string;
+  /** A statement run once per row. */
+  once(stmt: string): string;
+}
+
+export function rowKit(mode: RowMode): RowKit {
+  if (mode === 'thread')
+    return {
+      mode,
+      loop: (j, len) => `for (var ${j} = 0u; ${j} < ${len}; ${j} = ${j} + 1u)`,
+      sum: (v) => `(${v})`,
+      max: (v) => `(${v})`,
+      once: (s) => s,
+    };
   return {
-    workgroups: [groups === 0 ? 0 : x, Math.ceil(groups / max)],
-    id: `let r = wid.x + wid.y * ${x}u;\n  if (r >= ${groups}u) { return; }\n  let lid = lidv.x;`,
+    mode,
+    loop: (j, len) => `for (var ${j} = lid.x; ${j} < ${len}; ${j} = ${j} + ${RW}u)`,
+    sum: (v, slot) => `wg_sum(${v}, lid.x, ${slot}u)`,
+    max: (v, slot) => `wg_max(${v}, lid.x, ${slot}u)`,
+    once: (s) => `if (lid.x == 0u) { ${s} }`,
   };
 }
 
-/** The entry point of a workgroup-per-element kernel (declares wid and lidv). */
-export const GROUP_ENTRY = `@compute @workgroup_size(${RW})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>)`;
+/**
+ * A kernel over rows: the body sees the row index `r` (< P.count) and writes its loops and reductions
+ * with `kit`; `slots` is how many reductions it makes (each gets its own workgroup memory in 'group').
+ */
+export function rowKernel(mode: RowMode, slots: number, spec: Omit<KernelSpec, 'each' | 'body' | 'workgroupSize'> & { body: (kit: RowKit) => string }): Kernel {
+  const kit = rowKit(mode);
+  const reductions = mode === 'group' && slots > 0 ? wgReductions(slots, ['sum', 'max']) : '';
+  return defineKernel({
+    ...spec,
+    prelude: `${reductions}\n${spec.prelude ?? ''}`,
+    each: mode,
+    workgroupSize: RW,
+    body: `${mode === 'thread' ? '  let r = i;\n' : ''}${spec.body(kit)}`,
+  });
+}
 
 /**
  * WGSL workgroup tree reductions `wg_sum(v, lid, slot)` (and `wg_max` when asked), each call in its
@@ -44,3 +88,17 @@ fn wg_${op}(v: f32, lid: u32, slot: u32) -> f32 {
 
 /** WGSL: `wg_sum(v, lid, slot)` over the workgroup, with `slots` independent slots. */
 export const wgSum = (slots: number) => wgReductions(slots, ['sum']);
+
+/** Workgroups for `groups` output elements, one workgroup each; `id` is WGSL declaring `let r`, returning past the end. */
+export function groupGrid(device: Device, groups: number): { workgroups: [number, number]; id: string } {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.max(1, Math.min(groups, max));
+  return {
+    workgroups: [groups === 0 ? 0 : x, Math.ceil(groups / max)],
+    id: `let r = wid.x + wid.y * ${x}u;\n  if (r >= ${groups}u) { return; }\n  let lid = lidv.x;`,
+  };
+}
+
+/** The entry point of a workgroup-per-element kernel (declares wid and lidv). */
+export const GROUP_ENTRY = `@compute @workgroup_size(${RW})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>)`;

@@ -1,14 +1,13 @@
 // Row kernels: reductions (sum, mean, max), softmax and the normalisations (layer, RMS, group).
 // The tensor is viewed as [outer, len, inner] around the reduced axis, giving outer·inner rows of `len`
-// elements at stride `inner`. One workgroup of 64 threads owns a row: each thread strides over it,
-// then a shared-memory tree combines the partials. Accumulation is f32. Reference: rows.ref.ts.
+// elements at stride `inner`. A row is one workgroup on GPUs and one invocation on software adapters
+// (reduce-kit.ts); sizes and eps are kernel parameters. Accumulation is f32. Reference: rows.ref.ts.
 
 import { Tensor } from '../tensor.js';
-import type { Device } from '../device/device.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis } from '../shape.js';
-import { f32Lit, requireDtype, sameDevice } from './wgsl.js';
-import { RW, wgReductions } from './reduce-kit.js';
+import { memo, requireDtype, sameDevice } from './wgsl.js';
+import { type RowKit, rowKernel, rowMode } from './reduce-kit.js';
 
 
 interface RowGeometry {
@@ -25,35 +24,9 @@ function geometry(shape: readonly number[], axis: number): RowGeometry {
   return { rows: outer * inner, len: shape[axis], inner };
 }
 
-function rowGrid(device: Device, rows: number): { workgroups: [number, number]; xCount: number } {
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.max(1, Math.min(rows, max));
-  return { workgroups: [rows === 0 ? 0 : x, Math.ceil(rows / max)], xCount: x };
-}
-
-/** WGSL shared by every row kernel: row/lane ids, element addressing and workgroup reductions. */
-function rowPrelude(g: RowGeometry, xCount: number): string {
-  return `
-const LEN: u32 = ${g.len}u;
-const INNER: u32 = ${g.inner}u;
-// Two slots, one per reduction in a kernel: Mesa llvmpipe (22.3, through Dawn's GL backend) lets a
-// later reduction's stores overtake an earlier one's final read despite the barrier between them
-// (measured: layer norm variance off by 7%), so consecutive reductions never share memory.
-${wgReductions(2, ['sum', 'max'])}
-fn at(base: u32, j: u32) -> u32 { return base + j * INNER; }
-// row r covers elements base + j·INNER, j < LEN
-fn row_base(r: u32) -> u32 { return (r / INNER) * LEN * INNER + r % INNER; }
-const XCOUNT: u32 = ${xCount}u;
-const ROWS: u32 = ${g.rows}u;
-`;
-}
-
-const ENTRY = `@compute @workgroup_size(${RW})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
-  let r = wid.x + wid.y * XCOUNT;
-  if (r >= ROWS) { return; }
-  let lid = lidv.x;
-  let base = row_base(r);`;
+/** Row r covers elements base + j·inner, j < len: the WGSL every strided row kernel starts with. */
+const ROW_BASE = '  let base = (r / P.inner) * P.len * P.inner + r % P.inner;\n';
+const ROW_PARAMS = { len: 'u32', inner: 'u32' } as const;
 
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
@@ -65,20 +38,20 @@ export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDim = false): 
   const g = geometry(x.shape, ax);
   const outShape = keepDim ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
   const out = Tensor.empty(x.device, outShape);
-  const rg = rowGrid(x.device, g.rows);
-  const init = op === 'max' ? '-3.4028234663852886e38' : '0.0';
-  const combine = op === 'max' ? 'max(acc, X[at(base, j)])' : 'acc + X[at(base, j)]';
-  const finish = op === 'mean' ? `t / ${f32Lit(g.len)}` : 't';
-  const code = `${rowPrelude(g, rg.xCount)}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-${ENTRY}
-  var acc: f32 = ${init};
-  for (var j = lid; j < LEN; j = j + ${RW}u) { acc = ${combine}; }
-  let t = wg_${op === 'max' ? 'max' : 'sum'}(acc, lid, 0u);
-  if (lid == 0u) { O[r] = ${finish}; }
-}`;
-  x.device.dispatch({ name: op, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: rg.workgroups });
+  const mode = rowMode(x.device, g.rows);
+  const k = memo(`reduce:${op}:${mode}`, () =>
+    rowKernel(mode, 1, {
+      name: op,
+      inputs: { X: 'f32' },
+      outputs: { O: 'f32' },
+      params: ROW_PARAMS,
+      body: (kit) => `${ROW_BASE}  var acc: f32 = ${op === 'max' ? '-3.4028234663852886e38' : '0.0'};
+  ${kit.loop('j', 'P.len')} { let v = X[base + j * P.inner]; acc = ${op === 'max' ? 'max(acc, v)' : 'acc + v'}; }
+  let t = ${op === 'max' ? kit.max('acc', 0) : kit.sum('acc', 0)};
+  ${kit.once(`O[r] = ${op === 'mean' ? 't / f32(P.len)' : 't'};`)}`,
+    }),
+  );
+  k.launch(x.device, { inputs: [x.buffer], outputs: [out.buffer], count: g.rows, params: { len: g.len, inner: g.inner } });
   return out;
 }
 
@@ -91,21 +64,23 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   requireDtype('softmax', x, 'f32');
   const g = geometry(x.shape, normAxis('softmax', axis, x.rank));
   const out = Tensor.empty(x.device, x.shape);
-  const rg = rowGrid(x.device, g.rows);
-  const code = `${rowPrelude(g, rg.xCount)}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-${ENTRY}
-  var m: f32 = -3.4028234663852886e38;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { m = max(m, X[at(base, j)]); }
-  m = wg_max(m, lid, 0u);
+  const mode = rowMode(x.device, g.rows);
+  const k = memo(`softmax:${mode}`, () =>
+    rowKernel(mode, 2, {
+      name: 'softmax',
+      inputs: { X: 'f32' },
+      outputs: { O: 'f32' },
+      params: ROW_PARAMS,
+      body: (kit) => `${ROW_BASE}  var m: f32 = -3.4028234663852886e38;
+  ${kit.loop('j', 'P.len')} { m = max(m, X[base + j * P.inner]); }
+  m = ${kit.max('m', 0)};
   var s: f32 = 0.0;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { s = s + exp(X[at(base, j)] - m); }
-  s = wg_sum(s, lid, 1u);
-  let inv = 1.0 / s;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { O[at(base, j)] = exp(X[at(base, j)] - m) * inv; }
-}`;
-  x.device.dispatch({ name: 'softmax', code, inputs: [x.buffer], outputs: [out.buffer], workgroups: rg.workgroups });
+  ${kit.loop('j', 'P.len')} { s = s + exp(X[base + j * P.inner] - m); }
+  let inv = 1.0 / ${kit.sum('s', 1)};
+  ${kit.loop('j', 'P.len')} { let e = base + j * P.inner; O[e] = exp(X[e] - m) * inv; }`,
+    }),
+  );
+  k.launch(x.device, { inputs: [x.buffer], outputs: [out.buffer], count: g.rows, params: { len: g.len, inner: g.inner } });
   return out;
 }
 
@@ -116,55 +91,65 @@ function checkParam(op: string, p: Tensor | undefined, expect: number, what: str
 }
 
 /**
- * Normalises contiguous rows of `len`: (x − mean)/√(var + eps) (layer/group norm) or x/√(mean x² + eps)
- * (RMS norm), then an optional per-channel affine where channel = ⌊j / perChannel⌋ + groupIndex·channelsPerRow.
+ * The affine channel of element j of row r: 'last' — j (layer and RMS norm); 'group' — group norm's
+ * ⌊j / P.spatial⌋ + (r mod P.groups)·P.cpg.
  */
-function normRows(
-  op: string,
-  x: Tensor,
-  len: number,
-  eps: number,
-  rms: boolean,
-  weight: Tensor | undefined,
-  bias: Tensor | undefined,
-  channel: string,
-): Tensor {
-  const device = sameDevice(op, x, ...[weight, bias].filter((t): t is Tensor => !!t));
-  const g: RowGeometry = { rows: len === 0 ? 0 : x.numel / len, len, inner: 1 };
-  const out = Tensor.empty(device, x.shape);
-  const rg = rowGrid(device, g.rows);
-  const inputs = [x.buffer];
-  let decl = '';
-  if (weight) {
-    decl += `@group(0) @binding(${inputs.length}) var<storage, read> W: array<f32>;\n`;
-    inputs.push(weight.buffer);
-  }
-  if (bias) {
-    decl += `@group(0) @binding(${inputs.length}) var<storage, read> Bv: array<f32>;\n`;
-    inputs.push(bias.buffer);
-  }
-  let y = '(X[at(base, j)] - mu) * inv';
-  if (weight) y = `${y} * W[${channel}]`;
-  if (bias) y = `${y} + Bv[${channel}]`;
-  const stats = rms
+export type NormChannel = 'last' | 'group';
+export const NORM_CHANNEL: Record<NormChannel, string> = { last: 'j', group: '(r % P.groups) * P.cpg + j / P.spatial' };
+export const NORM_PARAMS = { len: 'u32', eps: 'f32', groups: 'u32', cpg: 'u32', spatial: 'u32' } as const;
+
+/** WGSL: the row's mean `mu` and 1/σ `inv` over X[base + j] (RMS: mu = 0, σ² = mean x²), reductions in slots 0–1. */
+export function normStats(kit: RowKit, rms: boolean): string {
+  return rms
     ? `let mu = 0.0;
   var q: f32 = 0.0;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { let v = X[at(base, j)]; q = q + v * v; }
-  let inv = inverseSqrt(wg_sum(q, lid, 0u) / ${f32Lit(len)} + ${f32Lit(eps)});`
-    : `var s: f32 = 0.0;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { s = s + X[at(base, j)]; }
-  let mu = wg_sum(s, lid, 0u) / ${f32Lit(len)};
+  ${kit.loop('j', 'P.len')} { let v = X[base + j]; q = q + v * v; }
+  let inv = inverseSqrt(${kit.sum('q', 0)} / f32(P.len) + P.eps);`
+    : `var s0: f32 = 0.0;
+  ${kit.loop('j', 'P.len')} { s0 = s0 + X[base + j]; }
+  let mu = ${kit.sum('s0', 0)} / f32(P.len);
   var q: f32 = 0.0;
-  for (var j = lid; j < LEN; j = j + ${RW}u) { let d = X[at(base, j)] - mu; q = q + d * d; }
-  let inv = inverseSqrt(wg_sum(q, lid, 1u) / ${f32Lit(len)} + ${f32Lit(eps)});`;
-  const code = `${rowPrelude(g, rg.xCount)}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-${decl}@group(0) @binding(${inputs.length}) var<storage, read_write> O: array<f32>;
-${ENTRY}
-  ${stats}
-  for (var j = lid; j < LEN; j = j + ${RW}u) { O[at(base, j)] = ${y}; }
-}`;
-  device.dispatch({ name: op, code, inputs, outputs: [out.buffer], workgroups: rg.workgroups });
+  ${kit.loop('j', 'P.len')} { let d = X[base + j] - mu; q = q + d * d; }
+  let inv = inverseSqrt(${kit.sum('q', 1)} / f32(P.len) + P.eps);`;
+}
+
+export interface NormLayout {
+  len: number;
+  eps: number;
+  channel: NormChannel;
+  groups?: number;
+  cpg?: number;
+  spatial?: number;
+}
+
+export const normParams = (n: NormLayout) => ({ len: n.len, eps: n.eps, groups: n.groups ?? 1, cpg: n.cpg ?? 1, spatial: n.spatial ?? 1 });
+
+/**
+ * Normalises contiguous rows of `len`: (x − mean)/√(var + eps) (layer/group norm) or x/√(mean x² + eps)
+ * (RMS norm), then an optional per-channel affine.
+ */
+function normRows(op: string, x: Tensor, n: NormLayout, rms: boolean, weight: Tensor | undefined, bias: Tensor | undefined): Tensor {
+  const device = sameDevice(op, x, ...[weight, bias].filter((t): t is Tensor => !!t));
+  const rows = n.len === 0 ? 0 : x.numel / n.len;
+  const out = Tensor.empty(device, x.shape);
+  const mode = rowMode(device, rows);
+  const ch = NORM_CHANNEL[n.channel];
+  let y = '(X[base + j] - mu) * inv';
+  if (weight) y = `${y} * W[${ch}]`;
+  if (bias) y = `${y} + Bv[${ch}]`;
+  const k = memo(`norm:${op}:${mode}:${rms}:${!!weight}:${!!bias}:${n.channel}`, () =>
+    rowKernel(mode, 2, {
+      name: op,
+      inputs: { X: 'f32', ...(weight && { W: 'f32' }), ...(bias && { Bv: 'f32' }) },
+      outputs: { O: 'f32' },
+      params: NORM_PARAMS,
+      body: (kit) => `  let base = r * P.len;
+  ${normStats(kit, rms)}
+  ${kit.loop('j', 'P.len')} { O[base + j] = ${y}; }`,
+    }),
+  );
+  const inputs = [x.buffer, ...(weight ? [weight.buffer] : []), ...(bias ? [bias.buffer] : [])];
+  k.launch(device, { inputs, outputs: [out.buffer], count: rows, params: normParams(n) });
   return out;
 }
 
@@ -175,7 +160,7 @@ export function layerNorm(x: Tensor, opts: { weight?: Tensor; bias?: Tensor; eps
   if (x.rank === 0) throw new ShapeError('layerNorm', 'needs at least one axis');
   checkParam('layerNorm', opts.weight, d, 'weight');
   checkParam('layerNorm', opts.bias, d, 'bias');
-  return normRows('layerNorm', x, d, opts.eps ?? 1e-5, false, opts.weight, opts.bias, 'j');
+  return normRows('layerNorm', x, { len: d, eps: opts.eps ?? 1e-5, channel: 'last' }, false, opts.weight, opts.bias);
 }
 
 /** RMSNorm over the last axis: x / √(mean(x²) + eps) · weight. */
@@ -183,7 +168,7 @@ export function rmsNorm(x: Tensor, weight: Tensor | undefined, eps = 1e-6): Tens
   requireDtype('rmsNorm', x, 'f32');
   const d = x.shape[x.rank - 1];
   checkParam('rmsNorm', weight, d, 'weight');
-  return normRows('rmsNorm', x, d, eps, true, weight, undefined, 'j');
+  return normRows('rmsNorm', x, { len: d, eps, channel: 'last' }, true, weight, undefined);
 }
 
 /** GroupNorm over [N, C, ...spatial]: statistics per (sample, group of C/groups channels). */
@@ -197,7 +182,6 @@ export function groupNorm(x: Tensor, groups: number, opts: { weight?: Tensor; bi
   checkParam('groupNorm', opts.bias, c, 'bias');
   const spatial = x.numel / (x.shape[0] * c || 1);
   const cpg = c / groups;
-  const channel = `(r % ${groups}u) * ${cpg}u + j / ${spatial}u`;
-  return normRows('groupNorm', x, cpg * spatial, opts.eps ?? 1e-5, false, opts.weight, opts.bias, channel);
+  return normRows('groupNorm', x, { len: cpg * spatial, eps: opts.eps ?? 1e-5, channel: 'group', groups, cpg, spatial }, false, opts.weight, opts.bias);
 }
 

@@ -7,12 +7,16 @@ import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { generateCommand } from './commands/generate.js';
 import { EXIT, UsageError } from './exit.js';
+import { runQuietly } from './quiet.js';
+
+await runQuietly(process.argv);
 
 const program = new Command();
 program
   .name('cleardit')
   .description('Diffusion transformers on WebGPU, made cheap at high resolution with CLEAR local attention.')
   .option('--adapter <name>', 'WebGPU adapter: auto, hardware, llvmpipe, swiftshader, or text in its name (env CLEARDIT_ADAPTER)')
+  .option('--verbose', "show Dawn's adapter-probing messages, and where the time went")
   .showHelpAfterError('(run cleardit --help for usage)')
   .exitOverride();
 

@@ -3,7 +3,7 @@
 // kernels address image tiles by (y, x)). The plan says which keys each query sees; uploadPlan()
 // puts it on a device once, and every layer of a forward pass reuses it.
 
-import { type Device, Tensor, tensor, full, concat, ShapeError, fmtShape } from '@cleardit/tensor';
+import { type Device, Tensor, tensor, full, concat, ShapeError, fmtShape, memo } from '@cleardit/tensor';
 import { fullPlan, type AttentionPlan } from './plan.js';
 import { attentionKernel, chunkFor, deltaKernel, type KernelRole } from './kernels.js';
 import { pool, unpoolAdd, spatialWeightGrad } from './pool.js';
@@ -73,7 +73,7 @@ export function softwareTokensPerInvocation(D: number): number {
 
 function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: number, inputs: GPUBuffer[], outputs: GPUBuffer[], ownLength: number, partnerLength: number): void {
   const t = role === 'dkdv' ? dp.plan.backward : dp.plan.forward;
-  const code = attentionKernel({
+  const shape = {
     role,
     plan: dp.plan,
     D,
@@ -83,8 +83,11 @@ function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: 
     chunk: chunkFor(D, dp.device.limits.maxComputeWorkgroupStorageSize),
     segmentOffset: t.items.length,
     tokensPerInvocation: dp.device.adapter.software ? softwareTokensPerInvocation(D) : 1,
-  });
-  dp.device.dispatch({ name: `${dp.plan.kind}_attention_${role}`, code, inputs, outputs, workgroups: [t.itemCount, BH] });
+  };
+  // the plan's key names its geometry; everything else that shapes the text is listed beside it
+  const { plan, ...rest } = shape;
+  const kernel = memo(`attention:${plan.key}:${JSON.stringify(rest)}`, () => attentionKernel(shape));
+  kernel.launch(dp.device, { inputs, outputs, workgroups: [t.itemCount, BH] });
 }
 
 function pooledKeys(dp: DevicePlan, k: Tensor, v: Tensor, weight: Tensor): { kx: Tensor; vx: Tensor } {
@@ -139,11 +142,7 @@ export function attentionBackward(dp: DevicePlan, q: Tensor, k: Tensor, v: Tenso
     const w = weightOrDefault(dp, opts);
     const { kx, vx } = w ? pooledKeys(dp, k, v, w) : { kx: k, vx: v };
     // Δ_i = dO_i · out_i into stats[..., 1]
-    const rows = B * H * L;
-    const max = dp.device.limits.maxComputeWorkgroupsPerDimension;
-    const groups = Math.ceil(rows / 64);
-    const gx = Math.min(groups, max);
-    dp.device.dispatch({ name: 'attention_delta', code: deltaKernel(rows, D, gx * 64), inputs: [fwd.out.buffer, dout.buffer], outputs: [fwd.stats.buffer], workgroups: [gx, Math.ceil(groups / max)] });
+    memo(`attention_delta:${D}`, () => deltaKernel(D)).launch(dp.device, { inputs: [fwd.out.buffer, dout.buffer], outputs: [fwd.stats.buffer], count: B * H * L });
     const dq = Tensor.empty(dp.device, q.shape);
     launch('dq', dp, D, B * H, scale, [q.buffer, dout.buffer, fwd.stats.buffer, kx.buffer, vx.buffer, dp.forward.buffer], [dq.buffer], L, Lk);
     const dkx = Tensor.empty(dp.device, kx.shape);

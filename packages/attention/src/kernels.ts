@@ -10,7 +10,7 @@
 //   dkdv     own = key j, partners = queries i:  dv_j = Σ_i p_ij dO_i,  dk_j = scale Σ_i p_ij (dO_i·v_j − Δ_i) q_i
 // with p_ij = exp(scale q_i·k_j − lse_i) and Δ_i = dO_i·out_i.
 
-import { f32Lit } from '@cleardit/tensor';
+import { f32Lit, defineKernel, type Kernel } from '@cleardit/tensor';
 import { GROUP, ITEM_TILE, SEG_DENSE, SEG_TILE_PARTIAL, type AttentionPlan } from './plan.js';
 
 export type KernelRole = 'forward' | 'dq' | 'dkdv';
@@ -39,7 +39,14 @@ export function chunkFor(D: number, workgroupBytes: number): number {
   return c;
 }
 
-export function attentionKernel(k: KernelShape): string {
+/**
+ * Head dims up to this many vec4s are unrolled: every per-token vector and accumulator becomes its own
+ * variable (llvmpipe keeps a private array in memory unless every index is a constant), and a partner's
+ * vectors are read once for both passes instead of twice.
+ */
+const UNROLL_MAX_D4 = 8;
+
+export function attentionKernel(k: KernelShape): Kernel {
   const { role, plan, D, chunk: C, scale } = k;
   const D4 = D / 4;
   // Q tokens per invocation, NT invocations per workgroup (Q·NT = 64). Each partner vector read from
@@ -53,55 +60,46 @@ export function attentionKernel(k: KernelShape): string {
   const qs = Array.from({ length: Q }, (_, i) => i);
   const per = (f: (i: number) => string, sep = '\n') => qs.map(f).join(sep);
   const twoOwn = role !== 'forward';
+  // The head-dim loop: unrolled (constant d, one variable per vec4) or a loop over private arrays.
+  const unroll = D4 <= UNROLL_MAX_D4;
+  const ds = Array.from({ length: D4 }, (_, d) => d);
+  const at = (name: string, i: number, d: string) => (unroll ? `${name}_${i}_${d}` : `${name}_${i}[${d}]`);
+  const forD = (indent: string, f: (d: string) => string) =>
+    unroll ? ds.map((d) => f(String(d)).replace(/^/gm, indent)).join('\n') : `${indent}for (var d = 0u; d < D4; d = d + 1u) {\n${f('d').replace(/^/gm, `${indent}  `)}\n${indent}}`;
+  const declare = (name: string, init: string) =>
+    unroll ? ds.map((d) => `  var ${name}_${d}: vec4<f32> = ${init};`).join('\n') : `  var ${name}: array<vec4<f32>, ${D4}>;`;
+  const partner = (d: string) => (unroll ? `pa${d}` : 'pa');
+  const partnerB = (d: string) => (unroll ? `pb${d}` : 'pb');
   // Bindings: the own-side vectors, the partner-side vectors, the plan, then outputs.
-  let bindings: string;
-  if (role === 'forward')
-    bindings = `
-@group(0) @binding(0) var<storage, read> Own1: array<vec4<f32>>;   // q
-@group(0) @binding(1) var<storage, read> Par1: array<vec4<f32>>;   // k
-@group(0) @binding(2) var<storage, read> Par2: array<vec4<f32>>;   // v
-@group(0) @binding(3) var<storage, read> Plan: array<u32>;
-@group(0) @binding(4) var<storage, read_write> Out1: array<vec4<f32>>; // out
-@group(0) @binding(5) var<storage, read_write> Stats: array<vec2<f32>>; // (lse, Δ) per query`;
-  else if (role === 'dq')
-    bindings = `
-@group(0) @binding(0) var<storage, read> Own1: array<vec4<f32>>;   // q
-@group(0) @binding(1) var<storage, read> Own2: array<vec4<f32>>;   // dO
-@group(0) @binding(2) var<storage, read> Stats: array<vec2<f32>>;  // (lse, Δ) per query
-@group(0) @binding(3) var<storage, read> Par1: array<vec4<f32>>;   // k
-@group(0) @binding(4) var<storage, read> Par2: array<vec4<f32>>;   // v
-@group(0) @binding(5) var<storage, read> Plan: array<u32>;
-@group(0) @binding(6) var<storage, read_write> Out1: array<vec4<f32>>; // dq`;
-  else
-    bindings = `
-@group(0) @binding(0) var<storage, read> Own1: array<vec4<f32>>;   // k
-@group(0) @binding(1) var<storage, read> Own2: array<vec4<f32>>;   // v
-@group(0) @binding(2) var<storage, read> Par1: array<vec4<f32>>;   // q
-@group(0) @binding(3) var<storage, read> Par2: array<vec4<f32>>;   // dO
-@group(0) @binding(4) var<storage, read> Stats: array<vec2<f32>>;  // (lse, Δ) per query
-@group(0) @binding(5) var<storage, read> Plan: array<u32>;
-@group(0) @binding(6) var<storage, read_write> Out1: array<vec4<f32>>; // dk
-@group(0) @binding(7) var<storage, read_write> Out2: array<vec4<f32>>; // dv`;
+  const v4 = 'vec4<f32>';
+  const bindings: Record<KernelRole, { inputs: Record<string, string>; outputs: Record<string, string> }> = {
+    forward: { inputs: { Own1: v4, Par1: v4, Par2: v4, Plan: 'u32' }, outputs: { Out1: v4, Stats: 'vec2<f32>' } }, // q; k, v → out, (lse, Δ)
+    dq: { inputs: { Own1: v4, Own2: v4, Stats: 'vec2<f32>', Par1: v4, Par2: v4, Plan: 'u32' }, outputs: { Out1: v4 } }, // q, dO, stats; k, v → dq
+    dkdv: { inputs: { Own1: v4, Own2: v4, Par1: v4, Par2: v4, Stats: 'vec2<f32>', Plan: 'u32' }, outputs: { Out1: v4, Out2: v4 } }, // k, v; q, dO, stats → dk, dv
+  };
 
   // Per partner j: pass 1 over the head dim gives each own token's score (and dO·v), then the
   // scalar updates, then pass 2 updates the accumulators. Each partner vector read serves Q tokens.
   const active = (i: number) => `valid_${i} && (!partial || in_disc(me_${i}, j))`;
-  const pass1 = {
-    forward: per((i) => `          s_${i} = s_${i} + dot(own1_${i}[d], pa);`),
-    dq: per((i) => `          s_${i} = s_${i} + dot(own1_${i}[d], pa);\n          t_${i} = t_${i} + dot(own2_${i}[d], pb);`),
-    dkdv: per((i) => `          s_${i} = s_${i} + dot(pa, own1_${i}[d]);\n          t_${i} = t_${i} + dot(pb, own2_${i}[d]);`),
-  }[role];
+  const pass1 = (d: string) =>
+    ({
+      forward: per((i) => `s_${i} = s_${i} + dot(${at('own1', i, d)}, ${partner(d)});`),
+      dq: per((i) => `s_${i} = s_${i} + dot(${at('own1', i, d)}, ${partner(d)});\nt_${i} = t_${i} + dot(${at('own2', i, d)}, ${partnerB(d)});`),
+      dkdv: per((i) => `s_${i} = s_${i} + dot(${partner(d)}, ${at('own1', i, d)});\nt_${i} = t_${i} + dot(${partnerB(d)}, ${at('own2', i, d)});`),
+    })[role];
   const scalars = {
     forward: per(
       (i) => `        var c_${i}: f32 = 1.0;
         var p_${i}: f32 = 0.0;
         if (${active(i)}) {
+          // one exp: the larger of (m, sv) contributes exp(0) = 1
           let sv = s_${i} * SCALE;
-          let mn = max(m_${i}, sv);
-          c_${i} = exp(m_${i} - mn);
-          p_${i} = exp(sv - mn);
+          let e = exp(-abs(sv - m_${i}));
+          let up = sv > m_${i};
+          c_${i} = select(1.0, e, up);
+          p_${i} = select(e, 1.0, up);
           l_${i} = l_${i} * c_${i} + p_${i};
-          m_${i} = mn;
+          m_${i} = max(m_${i}, sv);
         }`,
     ),
     dq: per(
@@ -117,56 +115,48 @@ export function attentionKernel(k: KernelShape): string {
         }`,
     ),
   }[role];
-  const pass2 = {
-    forward: per((i) => `          acc1_${i}[d] = acc1_${i}[d] * c_${i} + p_${i} * pb;`),
-    dq: per((i) => `          acc1_${i}[d] = acc1_${i}[d] + g_${i} * pa;`),
-    dkdv: per((i) => `          acc2_${i}[d] = acc2_${i}[d] + p_${i} * pb;\n          acc1_${i}[d] = acc1_${i}[d] + g_${i} * pa;`),
-  }[role];
+  const pass2 = (d: string) =>
+    ({
+      forward: per((i) => `${at('acc1', i, d)} = ${at('acc1', i, d)} * c_${i} + p_${i} * ${partnerB(d)};`),
+      dq: per((i) => `${at('acc1', i, d)} = ${at('acc1', i, d)} + g_${i} * ${partner(d)};`),
+      dkdv: per((i) => `${at('acc2', i, d)} = ${at('acc2', i, d)} + p_${i} * ${partnerB(d)};\n${at('acc1', i, d)} = ${at('acc1', i, d)} + g_${i} * ${partner(d)};`),
+    })[role];
+  const load = (d: string) => `let ${partner(d)} = P1[j * D4 + ${d}${unroll ? 'u' : ''}];\nlet ${partnerB(d)} = P2[j * D4 + ${d}${unroll ? 'u' : ''}];`;
   const body = `        ${per((i) => `var s_${i}: f32 = 0.0;${twoOwn ? ` var t_${i}: f32 = 0.0;` : ''}`, '\n        ')}
-        for (var d = 0u; d < D4; d = d + 1u) {
-          let pa = P1[j * D4 + d];
-          let pb = P2[j * D4 + d];
-${pass1}
-        }
+${unroll ? `${forD('        ', load)}\n${forD('        ', pass1)}` : forD('        ', (d) => `${load(d)}\n${pass1(d)}`)}
 ${scalars}
-        for (var d = 0u; d < D4; d = d + 1u) {
-          let pa = P1[j * D4 + d];
-          let pb = P2[j * D4 + d];
-${pass2}
-        }`;
+${unroll ? forD('        ', pass2) : forD('        ', (d) => `${load(d)}\n${pass2(d)}`)}`;
 
   const setup = per(
-    (i) => `  let me_${i} = token(kind, ia, ib, lid + ${i * NT}u);
+    (i) => `  let me_${i} = token(kind, ia, ib, lid.x + ${i * NT}u);
   let valid_${i} = me_${i}.ok;
   let base_${i} = (bh * OWN_LEN + min(me_${i}.index, OWN_LEN - 1u)) * D4;
-  var own1_${i}: array<vec4<f32>, ${D4}>;
-  var acc1_${i}: array<vec4<f32>, ${D4}>;${twoOwn ? `\n  var own2_${i}: array<vec4<f32>, ${D4}>;` : ''}${role === 'dkdv' ? `\n  var acc2_${i}: array<vec4<f32>, ${D4}>;` : ''}
-  for (var d = 0u; d < D4; d = d + 1u) {
-    own1_${i}[d] = select(vec4<f32>(0.0), Own1[base_${i} + d], valid_${i});${twoOwn ? `\n    own2_${i}[d] = select(vec4<f32>(0.0), Own2[base_${i} + d], valid_${i});` : ''}
-  }
+${declare(unroll ? `own1_${i}` : `own1_${i}`, 'vec4<f32>(0.0)')}
+${declare(`acc1_${i}`, 'vec4<f32>(0.0)')}${twoOwn ? `\n${declare(`own2_${i}`, 'vec4<f32>(0.0)')}` : ''}${role === 'dkdv' ? `\n${declare(`acc2_${i}`, 'vec4<f32>(0.0)')}` : ''}
+${forD('  ', (d) => `${at('own1', i, d)} = select(vec4<f32>(0.0), Own1[base_${i} + ${d}${unroll ? 'u' : ''}], valid_${i});${twoOwn ? `\n${at('own2', i, d)} = select(vec4<f32>(0.0), Own2[base_${i} + ${d}${unroll ? 'u' : ''}], valid_${i});` : ''}`)}
   var m_${i}: f32 = -3.0e38;
   var l_${i}: f32 = 0.0;
   let stats_${i} = ${role === 'dq' ? `Stats[bh * OWN_LEN + min(me_${i}.index, OWN_LEN - 1u)]` : 'vec2<f32>(0.0)'};`,
   );
+  const du = (d: string) => `${d}${unroll ? 'u' : ''}`;
   const store = per(
     (i) =>
       ({
         forward: `  if (valid_${i}) {
     let inv = select(0.0, 1.0 / l_${i}, l_${i} > 0.0);
-    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * inv; }
+${forD('    ', (d) => `Out1[base_${i} + ${du(d)}] = ${at('acc1', i, d)} * inv;`)}
     Stats[bh * OWN_LEN + me_${i}.index] = vec2<f32>(select(-3.0e38, m_${i} + log(l_${i}), l_${i} > 0.0), 0.0);
   }`,
         dq: `  if (valid_${i}) {
-    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * SCALE; }
+${forD('    ', (d) => `Out1[base_${i} + ${du(d)}] = ${at('acc1', i, d)} * SCALE;`)}
   }`,
         dkdv: `  if (valid_${i}) {
-    for (var d = 0u; d < D4; d = d + 1u) { Out1[base_${i} + d] = acc1_${i}[d] * SCALE; Out2[base_${i} + d] = acc2_${i}[d]; }
+${forD('    ', (d) => `Out1[base_${i} + ${du(d)}] = ${at('acc1', i, d)} * SCALE;\nOut2[base_${i} + ${du(d)}] = ${at('acc2', i, d)};`)}
   }`,
       })[role],
   );
 
-  return /* wgsl */ `${bindings}
-const D4: u32 = ${D4}u;
+  const prelude = /* wgsl */ `const D4: u32 = ${D4}u;
 const C: u32 = ${C}u;
 const SCALE: f32 = ${f32Lit(scale)};
 const T: u32 = ${T}u;
@@ -204,12 +194,9 @@ fn in_disc(me: Tok, j: u32) -> bool {
   let dy = f32(me.y - PY[j]);
   let dx = f32(me.x - PX[j]);
   return dy * dy + dx * dx < R2;
-}
+}`;
 
-@compute @workgroup_size(${NT})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
-  let bh = wid.y;
+  const main = /* wgsl */ `  let bh = wid.y;
   let it = wid.x * 5u;
   let kind = Plan[it];
   let ia = Plan[it + 1u];
@@ -228,14 +215,14 @@ ${setup}
     let pkind = select(${ITEM_TILE}u, 0u, dense);
     for (var c0 = start; c0 < stop; c0 = c0 + C) {
       // stage C partners: their vectors, position, validity${role === 'dkdv' ? ', (lse, Δ)' : ''}
-      for (var e = lid; e < C * D4; e = e + ${NT}u) {
+      for (var e = lid.x; e < C * D4; e = e + ${NT}u) {
         let j = e / D4;
         let t = token(pkind, sa, sb, c0 - start + j);
         let base = (bh * PAR_LEN + min(t.index, PAR_LEN - 1u)) * D4 + e % D4;
         P1[e] = Par1[base];
         P2[e] = Par2[base];
       }
-      for (var jj = lid; jj < C; jj = jj + ${NT}u) {
+      for (var jj = lid.x; jj < C; jj = jj + ${NT}u) {
         let t = token(pkind, sa, sb, c0 - start + jj);
         POK[jj] = select(0u, 1u, t.ok && c0 + jj < stop);
         PY[jj] = t.y;
@@ -251,23 +238,20 @@ ${body}
       workgroupBarrier();
     }
   }
-${store}
-}`;
+${store}`;
+  return defineKernel({ name: `${plan.kind}_attention_${role}`, ...bindings[role], prelude, workgroupSize: NT, each: 'grid', body: main });
 }
 
-/** Δ_i = dO_i · out_i, written into Stats[i].y (the forward pass left lse in .x). */
-export function deltaKernel(rows: number, D: number, rowStride: number): string {
-  const D4 = D / 4;
-  return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> O: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> dO: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> Stats: array<vec2<f32>>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${rowStride}u;
-  if (i >= ${rows}u) { return; }
-  var s: f32 = 0.0;
-  for (var d = 0u; d < ${D4}u; d = d + 1u) { s = s + dot(O[i * ${D4}u + d], dO[i * ${D4}u + d]); }
-  Stats[i].y = s;
-}`;
+/** Δ_i = dO_i · out_i, written into Stats[i].y (the forward pass left lse in .x); one thread per row. */
+export function deltaKernel(D: number): Kernel {
+  return defineKernel({
+    name: 'attention_delta',
+    inputs: { O: 'vec4<f32>', dO: 'vec4<f32>' },
+    outputs: { Stats: 'vec2<f32>' },
+    each: 'thread',
+    workgroupSize: 64,
+    body: `  var s: f32 = 0.0;
+  for (var d = 0u; d < ${D / 4}u; d = d + 1u) { s = s + dot(O[i * ${D / 4}u + d], dO[i * ${D / 4}u + d]); }
+  Stats[i].y = s;`,
+  });
 }

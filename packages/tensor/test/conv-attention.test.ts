@@ -15,14 +15,17 @@ describe('conv2d', () => {
     [[2, 5, 9, 9], [7, 5, 1, 1], 0, 1],
     [[1, 4, 8, 6], [3, 4, 3, 3], 1, 2],
     [[2, 8, 5, 7], [16, 8, 3, 3], 0, 1],
+    // more output channels than a register block (8), output columns not a multiple of 4
+    [[1, 2, 6, 9], [9, 2, 3, 3], 1, 2],
   ];
   it('1×1 and 3×3, padding and stride, against the reference', async () => {
     for (const [i, [xs, ws, padding, stride]] of cases.entries()) {
       const x = randHost(xs, 10 + i);
       const w = randHost(ws, 20 + i, 0.3);
-      const b = randHost([ws[0]], 30 + i, 0.1);
+      // every other case without a bias
+      const b = i % 2 ? undefined : randHost([ws[0]], 30 + i, 0.1);
       const k = ws[1] * ws[2] * ws[3];
-      await expectClose(conv2d(up(d, x), up(d, w), { bias: up(d, b), padding, stride }), ref.conv2d(x, w, { bias: b, padding, stride }), { atol: 1e-6 * Math.sqrt(k) * 4, rtol: 1e-5 }, `conv ${xs} ${ws}`);
+      await expectClose(conv2d(up(d, x), up(d, w), { bias: b && up(d, b), padding, stride }), ref.conv2d(x, w, { bias: b, padding, stride }), { atol: 1e-6 * Math.sqrt(k) * 4, rtol: 1e-5 }, `conv ${xs} ${ws}`);
     }
   });
   it('names both shapes on a channel mismatch', () => {

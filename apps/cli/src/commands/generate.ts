@@ -56,7 +56,9 @@ Examples:
     )
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const spec = parseSpec(opts, cmd.optsWithGlobals().adapter);
+      const verbose = cmd.optsWithGlobals().verbose === true;
       const report = makeReporter(spec.json ? 'json' : 'auto');
+      const started = performance.now();
       const device = await createDevice({ adapter: spec.adapter });
       const budget = defaultMemoryBudget(device);
       const load = async (path: string) => {
@@ -74,14 +76,27 @@ Examples:
       if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${spec.vae}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
       if (spec.bundled) report.info(`cleardit: using the bundled ${DEFAULT_MODEL} model — its weights are UNTRAINED (random): the image will be noise, not a picture`);
       report.info(`adapter: ${device.adapter.name} (${device.adapter.reason}); attention: ${describeAttention(spec.attention)}`);
+      const loaded = performance.now();
+      // what the first step compiled, what the others did (nothing, when kernels take their values as
+      // parameters), and when sampling ended
+      const marks = { firstStep: 0, compiledFirst: 0, lastStep: 0, compiledLast: 0 };
+      const counting = {
+        ...report,
+        step(step: number, total: number, t: number) {
+          if (step === 1) [marks.firstStep, marks.compiledFirst] = [performance.now(), device.counters.pipelinesCompiled];
+          if (step === total) [marks.lastStep, marks.compiledLast] = [performance.now(), device.counters.pipelinesCompiled];
+          report.step(step, total, t);
+        },
+      };
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort(new Error('interrupted')));
       let g: Generated;
       const m = transformer.model;
-      if (m instanceof DitTransformer) g = await runDit(device, m, decoder.model, spec, report, abort.signal);
-      else if (m instanceof FluxTransformer) g = await runFlux(device, m, decoder.model, spec, report, abort.signal);
+      if (m instanceof DitTransformer) g = await runDit(device, m, decoder.model, spec, counting, abort.signal);
+      else if (m instanceof FluxTransformer) g = await runFlux(device, m, decoder.model, spec, counting, abort.signal);
       else throw new UsageError(`--model ${spec.model}: not a transformer`);
       const pixels = toPixels(await g.image.toFloat32(), g.image.shape)[0];
+      const finished = performance.now();
       const params: Record<string, string | number> = {
         Steps: g.steps,
         Sampler: g.sampler,
@@ -102,6 +117,14 @@ Examples:
       if (spec.saveLatent)
         await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: text.parameters }, { overwrite: spec.overwrite });
       report.done(spec.output, { width: g.width, height: g.height });
+      if (verbose && !spec.json) {
+        const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+        const c = device.counters;
+        process.stderr.write(
+          `time: device and weights ${s(loaded - started)}, first step ${s(marks.firstStep - loaded)}, other steps ${s(marks.lastStep - marks.firstStep)}, decoding ${s(finished - marks.lastStep)}\n` +
+            `pipelines compiled: ${marks.compiledFirst} by the first step, ${marks.compiledLast - marks.compiledFirst} in the other steps, ${c.pipelinesCompiled - marks.compiledLast} decoding; ${c.dispatches} dispatches\n`,
+        );
+      }
       device.destroy();
     });
 }

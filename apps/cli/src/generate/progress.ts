@@ -1,6 +1,7 @@
 // Progress for long work: a bar with step, it/s and ETA on a terminal (cli-progress), plain lines when
 // stderr is not a terminal, or JSON lines on stdout with --json (one object per event).
 import { SingleBar, Presets } from 'cli-progress';
+import { STDERR_TTY } from '../quiet.js';
 
 export type ProgressEvent =
   | { event: 'start'; total: number; [k: string]: unknown }
@@ -18,7 +19,8 @@ export interface Reporter {
 export function makeReporter(mode: 'json' | 'auto'): Reporter {
   let began = 0;
   let bar: SingleBar | undefined;
-  const tty = process.stderr.isTTY === true && mode === 'auto';
+  // a terminal, or the quiet parent's terminal seen through its noise filter (quiet.ts)
+  const tty = (process.stderr.isTTY === true || !!process.env[STDERR_TTY]) && mode === 'auto';
   const rate = (step: number) => step / Math.max(1e-9, (performance.now() - began) / 1000);
   const emit = (e: ProgressEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
   const notes: string[] = [];
@@ -31,7 +33,7 @@ export function makeReporter(mode: 'json' | 'auto'): Reporter {
       if (mode !== 'json') for (const n of notes) process.stderr.write(`${n}\n`);
       if (mode === 'json') emit({ event: 'start', total, notes, ...extra });
       else if (tty) {
-        bar = new SingleBar({ format: 'sampling |{bar}| {value}/{total} steps | {rate} it/s | ETA {eta_formatted}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+        bar = new SingleBar({ format: 'sampling |{bar}| {value}/{total} steps | {rate} it/s | ETA {eta_formatted}', hideCursor: true, stream: process.stderr, noTTYOutput: !process.stderr.isTTY }, Presets.shades_classic);
         bar.start(total, 0, { rate: '0.00' });
       }
     },

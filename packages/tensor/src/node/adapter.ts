@@ -4,7 +4,7 @@
 // SwiftShader through Vulkan, using the ICD file Debian's chromium ships. Every probe is reported,
 // so `cleardit device` can say what was found, what was chosen, and why.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { create } from 'webgpu';
 import { Device, type AdapterDescription } from '../device/device.js';
@@ -66,6 +66,11 @@ async function probe(kind: AdapterKind): Promise<Probed> {
       }
     }
     // hardware: Dawn's default backend for the platform (Vulkan on Linux, Metal on macOS, D3D12 on Windows)
+    if (process.platform === 'linux') {
+      const icd = hardwareVulkanDriver();
+      // without a driver file the Vulkan loader only prints errors; say so instead of asking it
+      if (!icd) return { kind, backend: 'vulkan', found: false, missing: `no hardware adapter (no Vulkan driver file in ${VULKAN_ICD_DIRS.join(', ')})` };
+    }
     const gpu = create(process.platform === 'linux' ? ['backend=vulkan'] : []);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { kind, backend: 'vulkan', found: false, missing: 'no hardware adapter (no GPU driver visible to Vulkan)' };
@@ -75,6 +80,29 @@ async function probe(kind: AdapterKind): Promise<Probed> {
   } catch (e) {
     return { kind, backend: kind === 'llvmpipe' ? 'opengl' : 'vulkan', found: false, missing: (e as Error).message };
   }
+}
+
+/** Where Vulkan loaders look for driver (ICD) manifests on Linux, NVIDIA containers' folder included. */
+export const VULKAN_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
+
+/** A hardware Vulkan driver manifest (not SwiftShader's, not lavapipe's), or why we think there is one. */
+function hardwareVulkanDriver(): string | undefined {
+  for (const v of ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES']) {
+    const f = process.env[v];
+    if (f && !f.includes('swiftshader')) return f;
+  }
+  const dirs = [...VULKAN_ICD_DIRS, ...(process.env.XDG_DATA_DIRS ?? '').split(':').filter(Boolean).map((d) => `${d}/vulkan/icd.d`)];
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const hw = names.find((n) => n.endsWith('.json') && !/swiftshader|lvp|lavapipe/.test(n));
+    if (hw) return `${dir}/${hw}`;
+  }
+  return undefined;
 }
 
 function found(kind: AdapterKind, backend: string, gpu: GPU, adapter: GPUAdapter, fl: 'core' | 'compatibility'): Probed {

@@ -1,15 +1,16 @@
 // Backward kernels of the elementwise ops, and the broadcasting reduce every backward needs: an
 // expression over operands broadcast to a `full` shape, summed back over the axes where the `target`
 // shape was broadcast. With nothing to sum it is one thread per element; with a few elements per
-// target one thread loops over them; otherwise one workgroup per target element tree-sums them.
+// target one thread loops over them; otherwise a row kernel (reduce-kit.ts) sums each target's elements.
 // Reference: elementwise.grad.ref.ts.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } from '../shape.js';
-import { PRELUDE, type UnaryOp, type BinaryOp } from './elementwise.js';
-import { f32Lit, grid, requireDtype } from './wgsl.js';
-import { GROUP_ENTRY, RW, groupGrid, wgSum } from './reduce-kit.js';
+import { HELPERS, PRELUDE, type UnaryOp, type BinaryOp } from './elementwise.js';
+import { f32Lit, memo, requireDtype } from './wgsl.js';
+import { defineKernel } from './kernel.js';
+import { type RowMode, rowKernel, rowMode } from './reduce-kit.js';
 
 export interface Operand {
   /** The WGSL name the expression uses. */
@@ -17,14 +18,16 @@ export interface Operand {
   t: Tensor;
 }
 
-/** Below this many elements per target element, one thread sums them; above, a workgroup does. */
+/** Below this many elements per target element, one thread sums them; above, a row kernel does. */
 const SERIAL_MAX = 128;
 
 /**
  * out[target] = Σ expr over the elements of `full` that broadcast onto each target element. Operands
  * broadcast to `full`; `target` broadcasts to `full` (numpy rules). `fns` is extra WGSL (helper functions).
+ * Without broadcasting it is one shape-free kernel per expression; otherwise the index arithmetic is
+ * baked per shape. `P.s` in the expression is the scalar `s`.
  */
-export function sumExpr(op: string, full: Shape, target: Shape, operands: readonly Operand[], expr: string, fns = ''): Tensor {
+export function sumExpr(op: string, full: Shape, target: Shape, operands: readonly Operand[], expr: string, fns = '', s = 0): Tensor {
   const device = operands[0].t.device;
   for (const o of operands) requireDtype(op, o.t, 'f32');
   const n = full.length;
@@ -35,6 +38,25 @@ export function sumExpr(op: string, full: Shape, target: Shape, operands: readon
   const out = Tensor.empty(device, target);
   const T = out.numel;
   if (T === 0) return out;
+  const inputs = operands.map((o) => o.t.buffer);
+  const decl = Object.fromEntries(operands.map((o) => [`In${o.name}`, 'f32']));
+  const prelude = `${HELPERS.test(expr + fns) ? PRELUDE : ''}\n${fns}`;
+  const same = sameShape(tp, full) && operands.every((o) => sameShape(o.t.shape, full));
+  if (same) {
+    const k = memo(`sumExpr:same:${op}:${expr}`, () =>
+      defineKernel({
+        name: op,
+        inputs: decl,
+        outputs: { O: 'f32' },
+        params: { s: 'f32' },
+        prelude,
+        each: 'thread',
+        body: `  let t = i;\n${operands.map((o) => `  let ${o.name} = In${o.name}[t];`).join('\n')}\n  O[t] = ${expr};`,
+      }),
+    );
+    k.launch(device, { inputs, outputs: [out.buffer], count: T, params: { s } });
+    return out;
+  }
   const ts = stridesOf(tp);
   const reduced: number[] = [];
   for (let d = 0; d < n; d++) if (tp[d] === 1 && full[d] > 1) reduced.push(d);
@@ -54,58 +76,28 @@ export function sumExpr(op: string, full: Shape, target: Shape, operands: readon
     for (let d = 0; d < n; d++) if (full[d] > 1 && st[d] !== 0) terms.push(st[d] === 1 ? `c${d}` : `c${d} * ${st[d]}u`);
     return `let ${o.name} = In${o.name}[${terms.join(' + ') || '0u'}];`;
   });
-  const decls = operands.map((o, i) => `@group(0) @binding(${i}) var<storage, read> In${o.name}: array<f32>;`).join('\n');
-  const head = `${PRELUDE}
-${fns}
-${decls}
-@group(0) @binding(${operands.length}) var<storage, read_write> O: array<f32>;`;
-  const body = `${coords.join('\n    ')}
+  const element = `${coords.join('\n    ')}
     ${loads.join('\n    ')}`;
-  const inputs = operands.map((o) => o.t.buffer);
-  let code: string;
-  let workgroups: [number, number];
-  if (R <= SERIAL_MAX) {
-    const g = grid(device, T);
-    workgroups = g.workgroups;
-    code = `${head}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let t = i;
+  // few elements per target, or a software adapter with enough targets: one invocation per target
+  const mode: RowMode = R <= SERIAL_MAX ? 'thread' : rowMode(device, T);
+  const k = memo(`sumExpr:${op}:${expr}:${full}|${target}|${operands.map((o) => o.t.shape).join('|')}:${mode}`, () =>
+    rowKernel(mode, 1, {
+      name: op,
+      inputs: decl,
+      outputs: { O: 'f32' },
+      params: { s: 'f32' },
+      prelude,
+      body: (kit) => `  let t = r;
   var acc: f32 = 0.0;
-  for (var k = 0u; k < ${R}u; k = k + 1u) {
-    ${body}
+  ${kit.loop('k', `${R}u`)} {
+    ${element}
     acc = acc + (${expr});
   }
-  O[t] = acc;
-}`;
-    if (R === 1)
-      code = `${head}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let t = i;
-  ${body}
-  O[t] = ${expr};
-}`;
-  } else {
-    const g = groupGrid(device, T);
-    workgroups = g.workgroups;
-    code = `${head}
-${wgSum(1)}
-${GROUP_ENTRY} {
-  ${g.id}
-  let t = r;
-  var acc: f32 = 0.0;
-  for (var k = lid; k < ${R}u; k = k + ${RW}u) {
-    ${body}
-    acc = acc + (${expr});
-  }
-  let s = wg_sum(acc, lid, 0u);
-  if (lid == 0u) { O[t] = s; }
-}`;
-  }
-  device.dispatch({ name: op, code, inputs, outputs: [out.buffer], workgroups });
+  let total = ${kit.sum('acc', 0)};
+  ${kit.once('O[t] = total;')}`,
+    }),
+  );
+  k.launch(device, { inputs, outputs: [out.buffer], count: T, params: { s } });
   return out;
 }
 
@@ -119,7 +111,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 /** `g` broadcast up to `shape` (the gradient of a sum or mean that kept the axis, scaled). */
 export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
   if (numel(shape) === g.numel && scale === 1) return g.reshape(shape);
-  return sumExpr('expand', shape, shape, [{ name: 'g', t: g }], scale === 1 ? 'g' : `g * ${f32Lit(scale)}`);
+  return sumExpr('expand', shape, shape, [{ name: 'g', t: g }], 'g * P.s', '', scale);
 }
 
 /** dst += src, in place (accumulating a parameter's gradient). */
@@ -127,16 +119,8 @@ export function accumulateInto(dst: Tensor, src: Tensor): void {
   requireDtype('accumulate', dst, 'f32');
   requireDtype('accumulate', src, 'f32');
   if (dst.numel !== src.numel) throw new ShapeError('accumulate', `${fmtShape(src.shape)} into ${fmtShape(dst.shape)}`);
-  const g = grid(dst.device, dst.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  O[i] = O[i] + A[i];
-}`;
-  dst.device.dispatch({ name: 'accumulate', code, inputs: [src.buffer], outputs: [dst.buffer], workgroups: g.workgroups });
+  const k = memo('accumulate', () => defineKernel({ name: 'accumulate', inputs: { A: 'f32' }, outputs: { O: 'f32' }, each: 'thread', body: '  O[i] = O[i] + A[i];' }));
+  k.launch(dst.device, { inputs: [src.buffer], outputs: [dst.buffer], count: dst.numel });
 }
 
 /** d/dx of each unary op times g, as WGSL over x and g. */

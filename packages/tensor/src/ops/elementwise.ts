@@ -82,7 +82,8 @@ fn erf_approx(x: f32) -> f32 {
 }
 `;
 
-const HELPERS = /sin_acc|cos_acc|tanh_safe|erf_approx/;
+/** Expressions that call a PRELUDE function (kernels without them leave it out: less to compile). */
+export const HELPERS = /sin_acc|cos_acc|tanh_safe|erf_approx/;
 
 /** A one-input map `O[i] = expr(x)`; `s` in the expression is the uniform scalar P.s when given. */
 function mapKernel(op: string, a: Tensor, expr: string, s?: number): Tensor {

@@ -118,3 +118,45 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
     expect(r.stderr).toMatch(/'txt' is \[7,40\], expected \[T, 48\]/);
   });
 });
+
+// Kernels take step coefficients, counts and scales as parameters (packages/tensor/src/ops/kernel.ts),
+// so a sampling loop compiles its pipelines in the first step and none after: `--verbose` reports
+// the device's counter (Device.counters.pipelinesCompiled) at the first and the last step.
+describe('a 50-step sampling loop compiles nothing after its first step', () => {
+  const compiled = (stderr: string) => {
+    const m = /pipelines compiled: (\d+) by the first step, (\d+) in the other steps/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    return { first: Number(m![1]), rest: Number(m![2]) };
+  };
+  for (const sampler of ['ddpm', 'ddim']) {
+    it(`DiT, ${sampler.toUpperCase()} with classifier-free guidance`, () => {
+      const r = cleardit('--verbose', 'generate', '-W', '64', '-H', '64', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
+      expect(r.status, r.stderr).toBe(0);
+      const c = compiled(r.stderr);
+      expect(c.first).toBeGreaterThan(0);
+      expect(c.rest).toBe(0);
+    });
+  }
+  it('FLUX, Euler', () => {
+    const models = join(root, 'packages/models/test/fixtures');
+    const emb = out('compile-prompt.safetensors');
+    writeFileSync(emb, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }));
+    const r = cleardit('--verbose', 'generate', '-m', join(models, 'flux-tiny-a.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', emb, '--steps', '50', '-W', '16', '-H', '16', '-o', out('compile-flux.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const c = compiled(r.stderr);
+    expect(c.first).toBeGreaterThan(0);
+    expect(c.rest).toBe(0);
+  });
+});
+
+describe('quiet by default', () => {
+  it("hides Dawn's adapter-probing warnings unless --verbose", () => {
+    const quiet = cleardit('generate', ...FAST, '-o', out('quiet.png'), '--overwrite');
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toMatch(/artificially reduced|vkCreateInstance/);
+    expect(quiet.stderr).toMatch(/UNTRAINED/);
+    const loud = cleardit('--verbose', 'generate', ...FAST, '-o', out('loud.png'));
+    expect(loud.status, loud.stderr).toBe(0);
+    expect(loud.stderr).toMatch(/time: device and weights/);
+  });
+});

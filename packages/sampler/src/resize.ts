@@ -4,7 +4,7 @@
 //   bilinear: src = (dst + ½)·in/out − ½, clamped at 0 (align_corners = False), no antialiasing.
 // The sizes are baked into the WGSL, like every cleardit kernel. Reference: resize.ref.ts.
 
-import { Tensor, ShapeError, f32Lit, grid } from '@cleardit/tensor';
+import { Tensor, ShapeError, f32Lit, defineKernel } from '@cleardit/tensor';
 
 export type ResizeMode = 'nearest' | 'bilinear';
 
@@ -21,12 +21,7 @@ export function resizeLatent(x: Tensor, height: number, width: number, mode: Res
   const [h, w] = x.shape.slice(-2);
   if (h === 0 || w === 0) throw new ShapeError(op, `cannot resize an empty ${h}×${w} plane`);
   const out = Tensor.empty(x.device, [...x.shape.slice(0, -2), height, width]);
-  const g = grid(x.device, out.numel);
-  const head = `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;`;
   const index = `
-  ${g.index}
   let plane = i / ${height * width}u;
   let r = i % ${height * width}u;
   let oy = r / ${width}u;
@@ -50,10 +45,10 @@ export function resizeLatent(x: Tensor, height: number, width: number, mode: Res
   let top = (1.0 - lx) * X[base + y0 * ${w}u + x0] + lx * X[base + y0 * ${w}u + x1];
   let bot = (1.0 - lx) * X[base + y1 * ${w}u + x0] + lx * X[base + y1 * ${w}u + x1];
   O[i] = (1.0 - ly) * top + ly * bot;`;
-  const code = `${head}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {${index}${body}
-}`;
-  if (out.numel) x.device.dispatch({ name: `resize_${mode}`, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  defineKernel({ name: `resize_${mode}`, inputs: { X: 'f32' }, outputs: { O: 'f32' }, each: 'thread', body: `${index}${body}` }).launch(x.device, {
+    inputs: [x.buffer],
+    outputs: [out.buffer],
+    count: out.numel,
+  });
   return out;
 }

@@ -7,8 +7,9 @@
 // Reference: conv.grad.ref.ts.
 
 import { Tensor } from '../tensor.js';
-import { grid, requireDtype, sameDevice } from './wgsl.js';
-import { GROUP_ENTRY, RW, groupGrid, wgSum } from './reduce-kit.js';
+import { requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
+import { rowKernel, rowMode } from './reduce-kit.js';
 import { sumToShape } from './elementwise.grad.js';
 
 export interface Conv2dGrads {
@@ -35,15 +36,12 @@ export function conv2dBackward(
   const res: Conv2dGrads = {};
   if (want.x) {
     const dx = Tensor.empty(device, x.shape);
-    const gr = grid(device, dx.numel);
-    const code = `
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> Wt: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  let ix = i32(i % ${w}u);
+    defineKernel({
+      name: 'conv2d_grad_x',
+      inputs: { G: 'f32', Wt: 'f32' },
+      outputs: { O: 'f32' },
+      each: 'thread',
+      body: `  let ix = i32(i % ${w}u);
   let iy = i32((i / ${w}u) % ${h}u);
   let ci = (i / ${w * h}u) % ${cin}u;
   let b = i / ${w * h * cin}u;
@@ -65,27 +63,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  O[i] = acc;
-}`;
-    if (dx.numel) device.dispatch({ name: 'conv2d_grad_x', code, inputs: [g.buffer, weight.buffer], outputs: [dx.buffer], workgroups: gr.workgroups });
+  O[i] = acc;`,
+    }).launch(device, { inputs: [g.buffer, weight.buffer], outputs: [dx.buffer], count: dx.numel });
     res.dx = dx;
   }
   if (want.weight) {
     const dw = Tensor.empty(device, weight.shape);
-    const gg = groupGrid(device, dw.numel);
     const count = n * ho * wo;
-    const code = `${wgSum(1)}
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${GROUP_ENTRY} {
-  ${gg.id}
-  let kx = i32(r % ${kw}u);
+    // one row per weight element, summing over every output position it touched
+    rowKernel(rowMode(device, dw.numel), 1, {
+      name: 'conv2d_grad_w',
+      inputs: { G: 'f32', X: 'f32' },
+      outputs: { O: 'f32' },
+      body: (kit) => `  let kx = i32(r % ${kw}u);
   let ky = i32((r / ${kw}u) % ${kh}u);
   let ci = (r / ${kw * kh}u) % ${cin}u;
   let co = r / ${kw * kh * cin}u;
   var acc: f32 = 0.0;
-  for (var k = lid; k < ${count}u; k = k + ${RW}u) {
+  ${kit.loop('k', `${count}u`)} {
     let ox = i32(k % ${wo}u);
     let oy = i32((k / ${wo}u) % ${ho}u);
     let b = k / ${wo * ho}u;
@@ -95,10 +90,9 @@ ${GROUP_ENTRY} {
       acc = fma(G[((b * ${cout}u + co) * ${ho}u + u32(oy)) * ${wo}u + u32(ox)], X[((b * ${cin}u + ci) * ${h}u + u32(iy)) * ${w}u + u32(ix)], acc);
     }
   }
-  let t = wg_sum(acc, lid, 0u);
-  if (lid == 0u) { O[r] = t; }
-}`;
-    if (dw.numel) device.dispatch({ name: 'conv2d_grad_w', code, inputs: [g.buffer, x.buffer], outputs: [dw.buffer], workgroups: gg.workgroups });
+  let t = ${kit.sum('acc', 0)};
+  ${kit.once('O[r] = t;')}`,
+    }).launch(device, { inputs: [g.buffer, x.buffer], outputs: [dw.buffer], count: dw.numel });
     res.dweight = dw;
   }
   if (want.bias) {

@@ -72,6 +72,7 @@ export function defineKernel(spec: KernelSpec): Kernel {
   if (params.length > 64) throw new Error(`kernel ${spec.name}: ${params.length} parameters exceed the 256-byte block`);
   const ws = spec.workgroupSize ?? (spec.each === 'group' ? 64 : 256);
   const [wx, wy] = typeof ws === 'number' ? [ws, 1] : ws;
+  for (const [n] of [...inputs, ...outputs]) if (n === 'P' || n === 'Params') throw new Error(`kernel ${spec.name}: binding name '${n}' is the parameter block's`);
   const decl: string[] = [];
   let binding = 0;
   for (const [n, ty] of inputs) decl.push(`@group(0) @binding(${binding++}) var<storage, read> ${n}: array<${ty}>;`);

@@ -7,7 +7,8 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis, numel } from '../shape.js';
-import { grid, requireDtype, sameDevice } from './wgsl.js';
+import { requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
 
 function outerInner(shape: readonly number[], axis: number): [number, number] {
   let outer = 1;
@@ -25,21 +26,18 @@ export function sliceBackward(g: Tensor, xShape: readonly number[], axis: number
   const glen = g.shape[ax];
   const [, inner] = outerInner(xShape, ax);
   const out = Tensor.empty(g.device, xShape);
-  const gr = grid(g.device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  let o = i / ${len * inner}u;
+  defineKernel({
+    name: 'slice_grad',
+    inputs: { G: 'f32' },
+    outputs: { O: 'f32' },
+    each: 'thread',
+    body: `  let o = i / ${len * inner}u;
   let j = (i / ${inner}u) % ${len}u;
   let c = i % ${inner}u;
   var v: f32 = 0.0;
   if (j >= ${start}u && j < ${start + glen}u) { v = G[(o * ${glen}u + j - ${start}u) * ${inner}u + c]; }
-  O[i] = v;
-}`;
-  if (out.numel) g.device.dispatch({ name: 'slice_grad', code, inputs: [g.buffer], outputs: [out.buffer], workgroups: gr.workgroups });
+  O[i] = v;`,
+  }).launch(g.device, { inputs: [g.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }
 
@@ -59,24 +57,20 @@ export function indexSelectBackward(g: Tensor, index: Tensor, xShape: readonly n
   const want = [...xShape.slice(0, ax), ...index.shape, ...xShape.slice(ax + 1)];
   if (g.numel !== numel(want)) throw new ShapeError(op, `gradient ${fmtShape(g.shape)} does not match the output ${fmtShape(want)}`);
   const out = Tensor.empty(device, xShape);
-  const gr = grid(device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> I: array<${index.dtype}>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  let o = i / ${len * inner}u;
+  defineKernel({
+    name: op,
+    inputs: { G: 'f32', I: `${index.dtype}` },
+    outputs: { O: 'f32' },
+    each: 'thread',
+    body: `  let o = i / ${len * inner}u;
   let k = i32((i / ${inner}u) % ${len}u);
   let c = i % ${inner}u;
   var acc: f32 = 0.0;
   for (var r = 0u; r < ${n}u; r = r + 1u) {
     if (i32(I[r]) == k) { acc = acc + G[(o * ${n}u + r) * ${inner}u + c]; }
   }
-  O[i] = acc;
-}`;
-  if (out.numel) device.dispatch({ name: op, code, inputs: [g.buffer, index.buffer], outputs: [out.buffer], workgroups: gr.workgroups });
+  O[i] = acc;`,
+  }).launch(device, { inputs: [g.buffer, index.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }
 
@@ -86,19 +80,16 @@ export function upsampleNearest2xBackward(g: Tensor): Tensor {
   const [h2, w2] = g.shape.slice(-2);
   const [h, w] = [h2 / 2, w2 / 2];
   const out = Tensor.empty(g.device, [...g.shape.slice(0, -2), h, w]);
-  const gr = grid(g.device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  let plane = i / ${h * w}u;
+  defineKernel({
+    name: 'upsample_grad',
+    inputs: { G: 'f32' },
+    outputs: { O: 'f32' },
+    each: 'thread',
+    body: `  let plane = i / ${h * w}u;
   let y = (i / ${w}u) % ${h}u;
   let x = i % ${w}u;
   let b = plane * ${4 * h * w}u + 2u * y * ${w2}u + 2u * x;
-  O[i] = (G[b] + G[b + 1u]) + (G[b + ${w2}u] + G[b + ${w2 + 1}u]);
-}`;
-  if (out.numel) g.device.dispatch({ name: 'upsample_grad', code, inputs: [g.buffer], outputs: [out.buffer], workgroups: gr.workgroups });
+  O[i] = (G[b] + G[b + 1u]) + (G[b + ${w2}u] + G[b + ${w2 + 1}u]);`,
+  }).launch(g.device, { inputs: [g.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }

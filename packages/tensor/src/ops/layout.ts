@@ -1,11 +1,14 @@
 // Ops that move elements without arithmetic: permute/transpose, concat, slice/split, index select
 // (gather along an axis: embeddings, token reordering), and nearest 2× upsampling.
-// Each output element is computed by one thread from its own index. Reference: layout.ref.ts.
+// Each output element is computed by one thread from its own index. Shapes stay in the kernel text
+// (constant divisors are cheap; runtime ones are per-lane divisions on software adapters), so each
+// shape compiles once. Reference: layout.ref.ts.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis, stridesOf } from '../shape.js';
-import { grid, requireDtype, sameDevice } from './wgsl.js';
+import { memo, requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
 import type { DType } from '../dtype.js';
 
 function scalarType(dtype: DType, op: string, t: Tensor): string {
@@ -28,16 +31,10 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     const coord = i === 0 ? `(i / ${os[i]}u)` : `((i / ${os[i]}u) % ${outShape[i]}u)`;
     return `${coord} * ${xs[a]}u`;
   });
-  const g = grid(x.device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> X: array<${ty}>;
-@group(0) @binding(1) var<storage, read_write> O: array<${ty}>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  O[i] = X[${terms.join(' + ') || '0u'}];
-}`;
-  x.device.dispatch({ name: op, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  const k = memo(`permute:${ty}:${x.shape}:${p}`, () =>
+    defineKernel({ name: op, inputs: { X: ty }, outputs: { O: ty }, each: 'thread', body: `  O[i] = X[${terms.join(' + ') || '0u'}];` }),
+  );
+  k.launch(x.device, { inputs: [x.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }
 
@@ -64,21 +61,23 @@ function copyBlock(x: Tensor, out: Tensor, axis: number, start: number, len: num
   const srcLen = x.shape[axis];
   const dstLen = out.shape[axis];
   const n = outer * len * inner;
-  if (n === 0) return;
-  const g = grid(x.device, n);
-  const code = `
-@group(0) @binding(0) var<storage, read> X: array<${ty}>;
-@group(0) @binding(1) var<storage, read_write> O: array<${ty}>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let o = i / ${len * inner}u;
+  // the block's geometry stays in the text: constant divisors are multiplications, runtime ones are
+  // per-lane integer divisions on software adapters; where the block starts is a parameter
+  const k = memo(`copyBlock:${op}:${ty}:${len}:${inner}:${srcLen}:${dstLen}`, () =>
+    defineKernel({
+      name: op,
+      inputs: { X: ty },
+      outputs: { O: ty },
+      params: { start: 'u32', dstStart: 'u32' },
+      each: 'thread',
+      body: `  let o = i / ${len * inner}u;
   let r = i % ${len * inner}u;
   let j = r / ${inner}u;
   let c = r % ${inner}u;
-  O[(o * ${dstLen}u + ${dstStart}u + j) * ${inner}u + c] = X[(o * ${srcLen}u + ${start}u + j) * ${inner}u + c];
-}`;
-  x.device.dispatch({ name: op, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  O[(o * ${dstLen}u + P.dstStart + j) * ${inner}u + c] = X[(o * ${srcLen}u + P.start + j) * ${inner}u + c];`,
+    }),
+  );
+  k.launch(x.device, { inputs: [x.buffer], outputs: [out.buffer], count: n, params: { start, dstStart } });
 }
 
 /** Joins tensors along `axis`; every other axis must match. */
@@ -150,22 +149,21 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const len = x.shape[ax];
   const n = index.numel;
   const out = Tensor.empty(device, [...x.shape.slice(0, ax), ...index.shape, ...x.shape.slice(ax + 1)], x.dtype);
-  const g = grid(device, outer * n * inner);
-  const code = `
-@group(0) @binding(0) var<storage, read> X: array<${ty}>;
-@group(0) @binding(1) var<storage, read> I: array<${index.dtype}>;
-@group(0) @binding(2) var<storage, read_write> O: array<${ty}>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let o = i / ${n * inner}u;
+  const k = memo(`indexSelect:${ty}:${index.dtype}:${n}:${inner}:${len}`, () =>
+    defineKernel({
+      name: op,
+      inputs: { X: ty, I: index.dtype },
+      outputs: { O: ty },
+      each: 'thread',
+      body: `  let o = i / ${n * inner}u;
   let r = i % ${n * inner}u;
   let k = i32(I[r / ${inner}u]);
   let c = r % ${inner}u;
   if (k < 0 || k >= ${len}) { O[i] = ${ty}(0); return; }
-  O[i] = X[(o * ${len}u + u32(k)) * ${inner}u + c];
-}`;
-  if (out.numel) device.dispatch({ name: op, code, inputs: [x.buffer, index.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  O[i] = X[(o * ${len}u + u32(k)) * ${inner}u + c];`,
+    }),
+  );
+  k.launch(device, { inputs: [x.buffer, index.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }
 
@@ -181,19 +179,19 @@ export function upsampleNearest2x(x: Tensor): Tensor {
   if (x.rank < 2) throw new ShapeError(op, `expects [..., H, W], got ${fmtShape(x.shape)}`);
   const [h, w] = x.shape.slice(-2);
   const out = Tensor.empty(x.device, [...x.shape.slice(0, -2), 2 * h, 2 * w]);
-  const g = grid(x.device, out.numel);
-  const code = `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let plane = i / ${4 * h * w}u;
+  const k = memo(`upsample2x:${h}:${w}`, () =>
+    defineKernel({
+      name: op,
+      inputs: { X: 'f32' },
+      outputs: { O: 'f32' },
+      each: 'thread',
+      body: `  let plane = i / ${4 * h * w}u;
   let r = i % ${4 * h * w}u;
   let y = r / ${2 * w}u;
   let xx = r % ${2 * w}u;
-  O[i] = X[plane * ${h * w}u + (y / 2u) * ${w}u + xx / 2u];
-}`;
-  if (out.numel) x.device.dispatch({ name: op, code, inputs: [x.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  O[i] = X[plane * ${h * w}u + (y / 2u) * ${w}u + xx / 2u];`,
+    }),
+  );
+  k.launch(x.device, { inputs: [x.buffer], outputs: [out.buffer], count: out.numel });
   return out;
 }

@@ -85,20 +85,3 @@ fn wg_${op}(v: f32, lid: u32, slot: u32) -> f32 {
 }`;
   return `\nvar<workgroup> red: array<f32, ${slots * RW}>;${ops.map(fn).join('')}`;
 }
-
-/** WGSL: `wg_sum(v, lid, slot)` over the workgroup, with `slots` independent slots. */
-export const wgSum = (slots: number) => wgReductions(slots, ['sum']);
-
-/** Workgroups for `groups` output elements, one workgroup each; `id` is WGSL declaring `let r`, returning past the end. */
-export function groupGrid(device: Device, groups: number): { workgroups: [number, number]; id: string } {
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.max(1, Math.min(groups, max));
-  return {
-    workgroups: [groups === 0 ? 0 : x, Math.ceil(groups / max)],
-    id: `let r = wid.x + wid.y * ${x}u;\n  if (r >= ${groups}u) { return; }\n  let lid = lidv.x;`,
-  };
-}
-
-/** The entry point of a workgroup-per-element kernel (declares wid and lidv). */
-export const GROUP_ENTRY = `@compute @workgroup_size(${RW})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>)`;

@@ -4,7 +4,8 @@
 // Reference: rope.grad.ref.ts.
 
 import { Tensor } from '../tensor.js';
-import { grid, requireDtype, sameDevice } from './wgsl.js';
+import { requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
 
 export function ropeBackward(x: Tensor, pe: Tensor, g: Tensor, want: { x?: boolean; pe?: boolean }): { dx?: Tensor; dpe?: Tensor } {
   const op = 'rope_grad';
@@ -17,41 +18,33 @@ export function ropeBackward(x: Tensor, pe: Tensor, g: Tensor, want: { x?: boole
   const res: { dx?: Tensor; dpe?: Tensor } = {};
   if (want.x) {
     const dx = Tensor.empty(device, x.shape);
-    const gr = grid(device, pairs);
-    const code = `
-@group(0) @binding(0) var<storage, read> G: array<vec2<f32>>;
-@group(0) @binding(1) var<storage, read> PE: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> O: array<vec2<f32>>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  let m = PE[i % ${lp}u];
+    defineKernel({
+      name: 'rope_grad_x',
+      inputs: { G: 'vec2<f32>', PE: 'vec4<f32>' },
+      outputs: { O: 'vec2<f32>' },
+      each: 'thread',
+      body: `  let m = PE[i % ${lp}u];
   let v = G[i];
-  O[i] = vec2<f32>(m.x * v.x + m.z * v.y, m.y * v.x + m.w * v.y);
-}`;
-    if (pairs) device.dispatch({ name: 'rope_grad_x', code, inputs: [g.buffer, pe.buffer], outputs: [dx.buffer], workgroups: gr.workgroups });
+  O[i] = vec2<f32>(m.x * v.x + m.z * v.y, m.y * v.x + m.w * v.y);`,
+    }).launch(device, { inputs: [g.buffer, pe.buffer], outputs: [dx.buffer], count: pairs });
     res.dx = dx;
   }
   if (want.pe) {
     const dpe = Tensor.empty(device, pe.shape);
     const batch = lp ? pairs / lp : 0;
-    const gr = grid(device, lp);
-    const code = `
-@group(0) @binding(0) var<storage, read> G: array<vec2<f32>>;
-@group(0) @binding(1) var<storage, read> X: array<vec2<f32>>;
-@group(0) @binding(2) var<storage, read_write> O: array<vec4<f32>>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  var acc = vec4<f32>(0.0);
+    defineKernel({
+      name: 'rope_grad_pe',
+      inputs: { G: 'vec2<f32>', X: 'vec2<f32>' },
+      outputs: { O: 'vec4<f32>' },
+      each: 'thread',
+      body: `  var acc = vec4<f32>(0.0);
   for (var b = 0u; b < ${batch}u; b = b + 1u) {
     let gv = G[b * ${lp}u + i];
     let xv = X[b * ${lp}u + i];
     acc = acc + vec4<f32>(gv.x * xv.x, gv.x * xv.y, gv.y * xv.x, gv.y * xv.y);
   }
-  O[i] = acc;
-}`;
-    if (lp) device.dispatch({ name: 'rope_grad_pe', code, inputs: [g.buffer, x.buffer], outputs: [dpe.buffer], workgroups: gr.workgroups });
+  O[i] = acc;`,
+    }).launch(device, { inputs: [g.buffer, x.buffer], outputs: [dpe.buffer], count: lp });
     res.dpe = dpe;
   }
   return res;

@@ -4,7 +4,8 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape } from '../shape.js';
-import { grid, requireDtype, sameDevice } from './wgsl.js';
+import { requireDtype, sameDevice } from './wgsl.js';
+import { defineKernel } from './kernel.js';
 
 export function rope(x: Tensor, pe: Tensor): Tensor {
   const op = 'rope';
@@ -17,18 +18,14 @@ export function rope(x: Tensor, pe: Tensor): Tensor {
   if (pe.numel !== L * D * 2) throw new ShapeError(op, `pe must be [${L}, ${D / 2}, 2, 2] for x ${fmtShape(x.shape)}, got ${fmtShape(pe.shape)}`);
   const out = Tensor.empty(device, x.shape);
   const pairs = x.numel / 2;
-  const g = grid(device, pairs);
-  const code = `
-@group(0) @binding(0) var<storage, read> X: array<vec2<f32>>;
-@group(0) @binding(1) var<storage, read> PE: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> O: array<vec2<f32>>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let m = PE[i % ${L * (D / 2)}u];   // (cos, -sin, sin, cos) for this token and pair
+  defineKernel({
+    name: op,
+    inputs: { X: 'vec2<f32>', PE: 'vec4<f32>' },
+    outputs: { O: 'vec2<f32>' },
+    each: 'thread',
+    body: `  let m = PE[i % ${L * (D / 2)}u];   // (cos, -sin, sin, cos) for this token and pair
   let v = X[i];
-  O[i] = vec2<f32>(m.x * v.x + m.y * v.y, m.z * v.x + m.w * v.y);
-}`;
-  if (pairs) device.dispatch({ name: op, code, inputs: [x.buffer, pe.buffer], outputs: [out.buffer], workgroups: g.workgroups });
+  O[i] = vec2<f32>(m.x * v.x + m.y * v.y, m.z * v.x + m.w * v.y);`,
+  }).launch(device, { inputs: [x.buffer, pe.buffer], outputs: [out.buffer], count: pairs });
   return out;
 }

@@ -1,6 +1,6 @@
-// Small helpers shared by the kernel generators: exact float literals, 1-D grids that fit the
-// adapter's 65,535-workgroups-per-dimension limit, dtype checks with op-named errors, and the loads
-// that widen packed 16-bit values (f16, bf16) to f32.
+// Small helpers shared by the kernel generators: exact float literals, dtype checks with op-named
+// errors, memoised generators, and the loads that widen packed 16-bit values (f16, bf16) to f32.
+// Bindings, entry points and grids are written by kernel.ts.
 
 import type { Tensor } from '../tensor.js';
 import type { Device } from '../device/device.js';
@@ -17,21 +17,6 @@ export function f32Lit(x: number): string {
   if (Number.isFinite(f32[0]) && f32[0] === Math.fround(x) && Number.isInteger(f32[0]) && Math.abs(f32[0]) < 2 ** 24)
     return `${f32[0]}.0`;
   return `bitcast<f32>(0x${u32[0].toString(16)}u)`;
-}
-
-export const WG = 256;
-
-/** Workgroups for `n` threads of WG each, folded into 2-D when more than 65,535 are needed. */
-export function grid(device: Device, n: number, wg = WG): { workgroups: [number, number]; index: string } {
-  const groups = Math.ceil(n / wg);
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.min(groups, max);
-  const y = Math.ceil(groups / max);
-  return {
-    workgroups: [Math.max(x, groups === 0 ? 0 : 1), y],
-    // gid is the global_invocation_id builtin; the caller declares it.
-    index: `let i = gid.x + gid.y * ${x * wg}u;\n  if (i >= ${n}u) { return; }`,
-  };
 }
 
 export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {

@@ -6,7 +6,8 @@
 import { Tensor } from '../tensor.js';
 import { zeros } from '../create.js';
 import { ClearditError } from '../errors.js';
-import { f32Lit, grid } from '../ops/wgsl.js';
+import { f32Lit, memo } from '../ops/wgsl.js';
+import { defineKernel } from '../ops/kernel.js';
 import { Optimizer, type NamedParams, type OptimizerOptions } from './optimizer.js';
 
 export interface AdamWOptions extends OptimizerOptions {
@@ -65,25 +66,19 @@ export class AdamW extends Optimizer {
           this.state.set(name, s);
         }
         s.step++;
-        const g = grid(this.device, p.numel);
-        const code = `
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> H: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> P: array<f32>;
-@group(0) @binding(3) var<storage, read_write> M: array<f32>;
-@group(0) @binding(4) var<storage, read_write> V: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let h = H[0];
+        memo(`adamw:${b1}:${b2}:${this.eps}`, () => defineKernel({
+          name: 'adamw',
+          inputs: { G: 'f32', H: 'vec4<f32>' },
+          outputs: { W: 'f32', M: 'f32', V: 'f32' },
+          each: 'thread',
+          body: `  let h = H[0];
   let gi = G[i];
   let m = M[i] + ${f32Lit(1 - b1)} * (gi - M[i]);
   let v = ${f32Lit(b2)} * V[i] + ${f32Lit(1 - b2)} * gi * gi;
   M[i] = m;
   V[i] = v;
-  P[i] = P[i] * h.x - h.y * m / (sqrt(v) / h.z + ${f32Lit(this.eps)});
-}`;
-        if (p.numel) this.device.dispatch({ name: 'adamw', code, inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], workgroups: g.workgroups });
+  W[i] = W[i] * h.x - h.y * m / (sqrt(v) / h.z + ${f32Lit(this.eps)});`,
+        })).launch(this.device, { inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], count: p.numel });
       }
     }
     this.stepCount++;

@@ -6,8 +6,12 @@
 import { Tensor } from '../tensor.js';
 import type { Device } from '../device/device.js';
 import { ClearditError } from '../errors.js';
-import { f32Lit, grid } from '../ops/wgsl.js';
-import { foldPartials, partialCount, stageOne } from './reduce.js';
+import { memo } from '../ops/wgsl.js';
+import { defineKernel } from '../ops/kernel.js';
+import { foldPartials, partialCount, stageOne, stageOneLaunch } from './reduce.js';
+
+const SUMSQ = () => memo('clip_sumsq', () => stageOne('clip_sumsq', { G: 'f32' }, {}, 'let v = G[i]; contrib = vec2<f32>(v * v, 0.0);'));
+const SCALE = () => memo('clip_scale', () => defineKernel({ name: 'clip_scale', inputs: { N: 'f32' }, outputs: { G: 'f32' }, each: 'thread', body: '  G[i] = G[i] * N[0];' }));
 import { namedParams, type NamedParams } from './optimizer.js';
 
 /**
@@ -23,43 +27,29 @@ export function clipGradNorm(params: NamedParams | readonly Tensor[], maxNorm: n
   grads.forEach((g, j) => {
     const parts = partialCount(g.numel);
     const part = Tensor.empty(device, [2 * parts]);
-    const k = stageOne(
-      device,
-      g.numel,
-      `@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read_write> PART: array<vec2<f32>>;`,
-      'let v = G[i]; contrib = vec2<f32>(v * v, 0.0);',
-    );
-    device.dispatch({ name: 'clip_sumsq', code: k.code, inputs: [g.buffer], outputs: [part.buffer], workgroups: k.workgroups });
+    stageOneLaunch(device, SUMSQ(), g.numel, [g.buffer], [part.buffer]);
     foldPartials(device, part, parts, stats, j);
     part.dispose();
   });
   const total = Tensor.empty(device, [1]);
   const coef = Tensor.empty(device, [1]);
-  const code = `
-@group(0) @binding(0) var<storage, read> STATS: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@compute @workgroup_size(1)
-fn main() {
-  var t: f32 = 0.0;
-  for (var j = 0u; j < ${grads.length}u; j = j + 1u) { t = t + STATS[2u * j]; }
+  memo('clip_norm', () =>
+    defineKernel({
+      name: 'clip_norm',
+      inputs: { STATS: 'f32' },
+      outputs: { O: 'f32', C: 'f32' },
+      params: { grads: 'u32', maxNorm: 'f32' },
+      workgroupSize: 1,
+      each: 'grid',
+      body: `  var t: f32 = 0.0;
+  for (var j = 0u; j < P.grads; j = j + 1u) { t = t + STATS[2u * j]; }
   let n = sqrt(t);
   O[0] = n;
-  C[0] = min(1.0, ${f32Lit(maxNorm)} / (n + 1e-6));
-}`;
-  device.dispatch({ name: 'clip_norm', code, inputs: [stats.buffer], outputs: [total.buffer, coef.buffer], workgroups: [1] });
+  C[0] = min(1.0, P.maxNorm / (n + 1e-6));`,
+    }),
+  ).launch(device, { inputs: [stats.buffer], outputs: [total.buffer, coef.buffer], params: { grads: grads.length, maxNorm }, workgroups: [1] });
   for (const g of grads) {
-    const gr = grid(device, g.numel);
-    const scale = `
-@group(0) @binding(0) var<storage, read> N: array<f32>;
-@group(0) @binding(1) var<storage, read_write> G: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${gr.index}
-  G[i] = G[i] * N[0];
-}`;
-    device.dispatch({ name: 'clip_scale', code: scale, inputs: [coef.buffer], outputs: [g.buffer], workgroups: gr.workgroups });
+    SCALE().launch(device, { inputs: [coef.buffer], outputs: [g.buffer], count: g.numel });
   }
   stats.dispose();
   coef.dispose();

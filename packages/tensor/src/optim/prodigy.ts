@@ -16,9 +16,10 @@ import { Tensor } from '../tensor.js';
 import { copy } from '../ops/elementwise.js';
 import { zeros } from '../create.js';
 import { ClearditError } from '../errors.js';
-import { f32Lit, grid } from '../ops/wgsl.js';
+import { f32Lit, memo } from '../ops/wgsl.js';
+import { defineKernel } from '../ops/kernel.js';
 import { Optimizer, type NamedParams, type OptimizerOptions } from './optimizer.js';
-import { foldPartials, partialCount, stageOne } from './reduce.js';
+import { foldPartials, partialCount, stageOne, stageOneLaunch } from './reduce.js';
 
 export interface ProdigyOptions extends OptimizerOptions {
   /** lr defaults to 1.0 (the recommended value; the CLEAR recipe uses it). */
@@ -122,28 +123,24 @@ export class Prodigy extends Optimizer {
         const n = p.numel;
         const parts = partialCount(n);
         const part = Tensor.empty(device, [2 * parts]);
-        const gExpr = wdCoupled ? 'G[i] + h.w * P[i]' : 'G[i]';
-        const k = stageOne(
-          device,
-          n,
-          `@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> P: array<f32>;
-@group(0) @binding(2) var<storage, read> P0: array<f32>;
-@group(0) @binding(3) var<storage, read> H: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> M: array<f32>;
-@group(0) @binding(5) var<storage, read_write> V: array<f32>;
-@group(0) @binding(6) var<storage, read_write> S: array<f32>;
-@group(0) @binding(7) var<storage, read_write> PART: array<vec2<f32>>;`,
-          `let h = H[0];
+        const gExpr = wdCoupled ? 'G[i] + h.w * W[i]' : 'G[i]';
+        // β's and coupled decay are fixed per optimizer; step scalars come in H, the size as a parameter
+        const k = memo(`prodigy_stats:${b1}:${b2}:${b3}:${wdCoupled}`, () =>
+          stageOne(
+            'prodigy_stats',
+            { G: 'f32', W: 'f32', W0: 'f32', H: 'vec4<f32>' },
+            { M: 'f32', V: 'f32', S: 'f32' },
+            `let h = H[0];
       let g = ${gExpr};
       M[i] = ${f32Lit(b1)} * M[i] + h.x * g;
       V[i] = ${f32Lit(b2)} * V[i] + h.y * g * g;
       let s = ${f32Lit(b3)} * S[i] + h.z * g;
       S[i] = s;
-      contrib = vec2<f32>(g * (P0[i] - P[i]), abs(s));`,
+      contrib = vec2<f32>(g * (W0[i] - W[i]), abs(s));`,
+          ),
         );
         if (n) {
-          device.dispatch({ name: 'prodigy_stats', code: k.code, inputs: [p.grad!.buffer, p.buffer, st.p0.buffer, hyperA.buffer], outputs: [st.m.buffer, st.v.buffer, st.s.buffer, part.buffer], workgroups: k.workgroups });
+          stageOneLaunch(device, k, n, [p.grad!.buffer, p.buffer, st.p0.buffer, hyperA.buffer], [st.m.buffer, st.v.buffer, st.s.buffer, part.buffer]);
           foldPartials(device, part, parts, stats, j);
         }
         part.dispose();
@@ -178,21 +175,16 @@ export class Prodigy extends Optimizer {
       for (const [name, p] of live) {
         const st = this.state.get(name)!;
         st.step++;
-        const g = grid(device, p.numel);
-        const code = `
-@group(0) @binding(0) var<storage, read> M: array<f32>;
-@group(0) @binding(1) var<storage, read> V: array<f32>;
-@group(0) @binding(2) var<storage, read> H: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> P: array<f32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${g.index}
-  let h = H[0];
+        memo('prodigy_update', () => defineKernel({
+          name: 'prodigy_update',
+          inputs: { M: 'f32', V: 'f32', H: 'vec4<f32>' },
+          outputs: { W: 'f32' },
+          each: 'thread',
+          body: `  let h = H[0];
   let denom = sqrt(V[i]) + h.z;
-  let p = P[i] + h.x * P[i];
-  P[i] = p + h.y * (M[i] / denom);
-}`;
-        if (p.numel) device.dispatch({ name: 'prodigy_update', code, inputs: [st.m.buffer, st.v.buffer, hyperC.buffer], outputs: [p.buffer], workgroups: g.workgroups });
+  let p = W[i] + h.x * W[i];
+  W[i] = p + h.y * (M[i] / denom);`,
+        })).launch(device, { inputs: [st.m.buffer, st.v.buffer, hyperC.buffer], outputs: [p.buffer], count: p.numel });
       }
       this.k++;
       this.stepCount++;

@@ -5,6 +5,8 @@
 
 import { Tensor } from '../tensor.js';
 import type { Device } from '../device/device.js';
+import { defineKernel, foldGrid, type Kernel } from '../ops/kernel.js';
+import { memo } from '../ops/wgsl.js';
 
 export const WG = 256;
 /** Elements per thread in the first stage. */
@@ -16,45 +18,70 @@ export function partialCount(n: number): number {
 }
 
 /**
- * WGSL for a first-stage kernel over `n` elements: `body` runs once per element index `i` and must set
- * `contrib: vec2<f32>`; the workgroup's sum lands in PART[workgroup]. `decls` declares the bindings
- * (PART must be declared as array<vec2<f32>>).
+ * A first-stage kernel over P.n elements: `body` runs once per element index `i` and must set
+ * `contrib: vec2<f32>`; the workgroup's sum lands in PART[workgroup] (PART, an output of
+ * vec2<f32>, is added after `outputs`). Launch it with stageOneLaunch. The element count is a
+ * parameter, so a body compiles once for every parameter size.
  */
-export function stageOne(device: Device, n: number, decls: string, body: string): { code: string; workgroups: [number, number] } {
-  const groups = partialCount(n);
-  const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
-  return {
-    workgroups: [x, Math.ceil(groups / x)],
-    code: `${decls}
-var<workgroup> red: array<vec2<f32>, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
-  let wg = wid.x + wid.y * ${x}u;
-  if (wg >= ${groups}u) { return; }
+export function stageOne(name: string, inputs: Record<string, string>, outputs: Record<string, string>, body: string): Kernel {
+  return defineKernel({
+    name,
+    inputs,
+    outputs: { ...outputs, PART: 'vec2<f32>' },
+    params: { n: 'u32', groups: 'u32' },
+    prelude: `var<workgroup> red: array<vec2<f32>, ${WG}>;`,
+    workgroupSize: WG,
+    each: 'grid',
+    body: `  let wg = wid.x + wid.y * nwg.x;
+  if (wg >= P.groups) { return; }
   var acc = vec2<f32>(0.0);
   for (var e = 0u; e < ${PER_THREAD}u; e = e + 1u) {
-    let i = wg * ${CHUNK}u + e * ${WG}u + lid;
-    if (i < ${n}u) {
+    let i = wg * ${CHUNK}u + e * ${WG}u + lid.x;
+    if (i < P.n) {
       var contrib = vec2<f32>(0.0);
       ${body}
       acc = acc + contrib;
     }
   }
-  red[lid] = acc;
+  ${TREE}
+  if (lid.x == 0u) { PART[wg] = red[0]; }`,
+  });
+}
+
+// the workgroup's vec2 tree sum into red[0] (one reduction per kernel, so no llvmpipe slot hazard)
+const TREE = `red[lid.x] = acc;
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    if (lid.x < s) { red[lid.x] = red[lid.x] + red[lid.x + s]; }
     workgroupBarrier();
-  }
-  if (lid == 0u) { PART[wg] = red[0]; }
-}`,
-  };
+  }`;
+
+/** Records a stageOne kernel over n elements. */
+export function stageOneLaunch(device: Device, k: Kernel, n: number, inputs: GPUBuffer[], outputs: GPUBuffer[]): void {
+  const groups = partialCount(n);
+  if (n) k.launch(device, { inputs, outputs, params: { n, groups }, workgroups: foldGrid(device, groups) });
 }
+
+const FOLD = () =>
+  memo('optim_fold', () =>
+    defineKernel({
+      name: 'optim_fold',
+      inputs: { PART: 'vec2<f32>' },
+      outputs: { STATS: 'f32' },
+      params: { parts: 'u32' },
+      prelude: `var<workgroup> red: array<vec2<f32>, ${WG}>;`,
+      workgroupSize: WG,
+      each: 'grid',
+      body: `  var acc = vec2<f32>(0.0);
+  for (var j = lid.x; j < P.parts; j = j + ${WG}u) { acc = acc + PART[j]; }
+  ${TREE}
+  if (lid.x == 0u) { STATS[0] = red[0].x; STATS[1] = red[0].y; }`,
+    }),
+  );
 
 /**
  * Second stage: STATS[2·slot], STATS[2·slot + 1] = the sums of `parts` vec2 partials. The kernel writes
- * its own two-float tensor, copied into the slot, so it compiles once per partial count, not per slot.
+ * its own two-float tensor, copied into the slot, so it compiles once, not per slot.
  */
 export function foldPartials(device: Device, part: Tensor, parts: number, stats: Tensor, slot: number): void {
   if (parts === 1) {
@@ -63,24 +90,7 @@ export function foldPartials(device: Device, part: Tensor, parts: number, stats:
     return;
   }
   const out = Tensor.empty(device, [2]);
-  const code = `
-@group(0) @binding(0) var<storage, read> PART: array<vec2<f32>>;
-@group(0) @binding(1) var<storage, read_write> STATS: array<f32>;
-var<workgroup> red: array<vec2<f32>, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
-  var acc = vec2<f32>(0.0);
-  for (var j = lid; j < ${parts}u; j = j + ${WG}u) { acc = acc + PART[j]; }
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { STATS[0] = red[0].x; STATS[1] = red[0].y; }
-}`;
-  device.dispatch({ name: 'optim_fold', code, inputs: [part.buffer], outputs: [out.buffer], workgroups: [1] });
+  FOLD().launch(device, { inputs: [part.buffer], outputs: [out.buffer], params: { parts }, workgroups: [1] });
   device.copy(out.buffer, 0, stats.buffer, 8 * slot, 8);
   out.dispose();
 }

@@ -1,13 +1,11 @@
 // Building blocks shared by FLUX and DiT: modulation, heads split/merge, attention over a plan, MLPs.
 // Shapes: B batch, L tokens, C = heads·D width.
-import { type Tensor, add, mul, addScalar, layerNorm, linear, permute, slice, geluTanh, silu } from '@cleardit/tensor';
+import { type Tensor, linear, permute, slice, geluTanh, silu } from '@cleardit/tensor';
 import { attention } from '@cleardit/attention';
 import type { ForwardAttention } from './attention-mode.js';
 
-/** (1 + scale)·LN(x) + shift, with LN without affine; shift/scale [B, 1, C] broadcast over tokens. */
-export function modulate(x: Tensor, shift: Tensor, scale: Tensor, eps = 1e-6): Tensor {
-  return add(mul(layerNorm(x, { eps }), addScalar(scale, 1)), shift);
-}
+/** (1 + scale)·LN(x) + shift, LN without affine, shift/scale [B, 1, C]: one kernel of @cleardit/tensor. */
+export { modulate } from '@cleardit/tensor';
 
 /** Splits [B, k·C] into k chunks of [B, 1, C] (adaLN modulation order). */
 export function chunks(x: Tensor, k: number): Tensor[] {

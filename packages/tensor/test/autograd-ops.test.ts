@@ -3,7 +3,7 @@
 import { describe, it, beforeAll } from 'vitest';
 import {
   type Device, ref, tensor, softmax, layerNorm, rmsNorm, groupNorm, matmul, linear, concat, slice, split,
-  permute, transpose, reshape, indexSelect, gather, upsampleNearest2x, conv2d, scaledDotProductAttention, rope, mul,
+  permute, transpose, reshape, indexSelect, gather, upsampleNearest2x, conv2d, scaledDotProductAttention, rope, mul, modulate,
 } from '../src/index.js';
 import { getDevice, randHost } from './helpers.js';
 import { gradCheck } from './gradcheck.js';
@@ -62,6 +62,66 @@ describe('softmax and norms', () => {
         fdMax: 120,
       });
     }
+  });
+
+  it('adaLN modulate: layerNorm(x)·(1 + scale) + shift per batch item, shift/scale [B, 1, C] or [B, C]', async () => {
+    // 3 × 90 = 270 rows: one invocation per row on software adapters, a workgroup per row elsewhere
+    for (const [i, [B, L, C]] of [[2, 3, 5], [3, 90, 8]].entries()) {
+      const x = randHost([B, L, C], 760 + i, 2, 0.5);
+      const shift = randHost(i ? [B, C] : [B, 1, C], 770 + i, 0.5);
+      const scale = randHost([B, 1, C], 780 + i, 0.5);
+      await gradCheck(d, {
+        label: `modulate ${[B, L, C]}`,
+        inputs: [x, shift, scale],
+        gpu: ([t, sh, sc]) => modulate(t, sh, sc, 1e-6),
+        fwd: ([t, sh, sc]) => ref.modulate(t, sh, sc, 1e-6),
+        bwd: ([t, sh, sc], g) => {
+          const r = ref.grad.modulate(t, g, sh, sc, 1e-6);
+          return [r.dx, r.dshift, r.dscale];
+        },
+        tol: ROWS,
+        fdMax: 120,
+      });
+    }
+  });
+
+  it('row kernels over 256 rows and more (the one-invocation-per-row form on software adapters)', async () => {
+    const x = randHost([2, 130, 7], 790, 2, 0.5);
+    const w = randHost([7], 791, 0.3, 1);
+    const b = randHost([7], 792, 0.3);
+    await gradCheck(d, {
+      label: 'layerNorm affine [2,130,7]',
+      inputs: [x, w, b],
+      gpu: ([t, tw, tb]) => layerNorm(t, { weight: tw, bias: tb, eps: 1e-5 }),
+      fwd: ([t, tw, tb]) => ref.layerNorm(t, { weight: tw, bias: tb, eps: 1e-5 }),
+      bwd: ([t, tw], g) => {
+        const r = ref.grad.layerNorm(t, g, { weight: tw, eps: 1e-5 });
+        return [r.dx, r.dweight, r.dbias];
+      },
+      tol: ROWS,
+      fdMax: 60,
+    });
+    await gradCheck(d, {
+      label: 'softmax [260,6]',
+      inputs: [randHost([260, 6], 793, 2)],
+      gpu: ([t]) => softmax(t, -1),
+      fwd: ([t]) => ref.softmax(t, -1),
+      bwd: ([t], g) => [ref.grad.softmax(ref.softmax(t, -1), g, -1)],
+      tol: ROWS,
+      fdMax: 60,
+    });
+    await gradCheck(d, {
+      label: 'rmsNorm [300,4]',
+      inputs: [randHost([300, 4], 794, 2), randHost([4], 795, 0.3, 1)],
+      gpu: ([t, tw]) => rmsNorm(t, tw, 1e-6),
+      fwd: ([t, tw]) => ref.rmsNorm(t, tw, 1e-6),
+      bwd: ([t, tw], g) => {
+        const r = ref.grad.rmsNorm(t, g, tw, 1e-6);
+        return [r.dx, r.dweight];
+      },
+      tol: ROWS,
+      fdMax: 60,
+    });
   });
 
   it('layer norm with a frozen weight: no gradient buffer for it', async () => {

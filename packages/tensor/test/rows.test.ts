@@ -20,6 +20,10 @@ describe('reductions over an axis', () => {
     [[2, 7, 33], 1],
     [[4, 3, 1], 2],
     [[2, 2000], 1],
+    // 300 rows at stride 3 and 260 contiguous ones: one invocation per row on software adapters
+    [[4, 75, 3], 2],
+    [[5, 6, 52], 1],
+    [[260, 9], 1],
   ];
   for (const op of ['sum', 'mean', 'max'] as const)
     it(op, async () => {

@@ -16,7 +16,7 @@ import * as att from '../ops/attention.js';
 import * as rp from '../ops/rope.js';
 import { zeros } from '../create.js';
 import { binaryBackward, powScalarBackward, unaryBackward } from '../ops/elementwise.grad.js';
-import { groupNormBackward, layerNormBackward, reduceBackward, rmsNormBackward, softmaxBackward } from '../ops/rows.grad.js';
+import { groupNormBackward, layerNormBackward, modulateBackward, reduceBackward, rmsNormBackward, softmaxBackward } from '../ops/rows.grad.js';
 import { linearBackward, matmulBackward } from '../ops/matmul.grad.js';
 import { indexSelectBackward, sliceBackward, upsampleNearest2xBackward } from '../ops/layout.grad.js';
 import { conv2dBackward } from '../ops/conv.grad.js';
@@ -156,6 +156,17 @@ export function groupNorm(x: Tensor, groups: number, opts: { weight?: Tensor; bi
     const r = groupNormBackward(sx, g!, groups, { weight: sw, eps: opts.eps, wantWeight: need[1], wantBias: need[2] });
     if (!need[0]) r.dx.dispose();
     return [need[0] ? r.dx : null, r.dweight ?? null, r.dbias ?? null];
+  });
+  return out;
+}
+
+/** adaLN: layerNorm(x) · (1 + scale) + shift in one row kernel (rows.ts `modulate`). */
+export function modulate(x: Tensor, shift: Tensor, scale: Tensor, eps = 1e-6): Tensor {
+  if (!needsGrad(x, shift, scale)) return rows.modulate(x, shift, scale, eps);
+  const out = rawOf(x.device, () => rows.modulate(x, shift, scale, eps));
+  record('modulate', [x, shift, scale], [out], [x, shift, scale], ([g], [sx, sshift, sscale], need) => {
+    const r = modulateBackward(sx, g!, sshift, sscale, eps, { x: need[0], shift: need[1], scale: need[2] });
+    return [r.dx ?? null, r.dshift ?? null, r.dscale ?? null];
   });
   return out;
 }

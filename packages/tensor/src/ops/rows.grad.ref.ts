@@ -97,3 +97,11 @@ export function groupNorm(x: HostTensor, g: HostTensor, groups: number, opts: { 
   const cpg = c / groups;
   return norm(x, g, cpg * spatial, opts.eps ?? 1e-5, false, opts.weight, c, (r, j) => (r % groups) * cpg + Math.floor(j / spatial));
 }
+
+/** Gradients of modulate: dx, and dshift, dscale shaped like shift and scale. */
+export function modulate(x: HostTensor, g: HostTensor, shift: HostTensor, scale: HostTensor, eps = 1e-6): { dx: HostTensor; dshift: HostTensor; dscale: HostTensor } {
+  const [B, L, C] = x.shape;
+  const w = host([B * C], Array.from(scale.data, (v) => 1 + v));
+  const r = norm(x, g, C, eps, false, w, B * C, (row, j) => Math.floor(row / L) * C + j);
+  return { dx: r.dx, dshift: host(shift.shape, r.dbias.data), dscale: host(scale.shape, r.dweight.data) };
+}

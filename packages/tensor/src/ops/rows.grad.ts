@@ -8,7 +8,9 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, normAxis } from '../shape.js';
 import { ShapeError } from '../errors.js';
 import { memo, requireDtype } from './wgsl.js';
-import { type ReduceOp, type NormLayout, NORM_CHANNEL, NORM_PARAMS, normParams, normStats } from './rows.js';
+import type { ReduceOp } from './rows.js';
+import { type NormLayout, NORM_CHANNEL, NORM_PARAMS, modulateShapes, normParams, normStats } from './norm-kit.js';
+import { addScalar } from './elementwise.js';
 import { expandTo } from './elementwise.grad.js';
 import { rowKernel, rowMode } from './reduce-kit.js';
 
@@ -192,6 +194,36 @@ export function layerNormBackward(x: Tensor, g: Tensor, opts: NormBackwardOption
     channels: d, count: rows, rowOf: 'k', indexOf: 'k * P.len + c',
     wantWeight: !!opts.wantWeight, wantBias: !!opts.wantBias,
   });
+}
+
+export interface ModulateGrads {
+  dx?: Tensor;
+  dshift?: Tensor;
+  dscale?: Tensor;
+}
+
+/**
+ * Gradients of modulate(x, shift, scale, eps): the norm backward with (1 + scale) as a per-batch
+ * weight; dscale[b, c] = Σ_t g·x̂ and dshift[b, c] = Σ_t g over the batch item's L tokens (the norm's
+ * parameter-gradient kernel with one channel per (b, c)). Shaped like shift and scale.
+ */
+export function modulateBackward(x: Tensor, g: Tensor, shift: Tensor, scale: Tensor, eps: number, want: { x: boolean; shift: boolean; scale: boolean }): ModulateGrads {
+  const [B, L, C] = modulateShapes('modulate_grad', x, shift, scale);
+  const w = addScalar(scale, 1);
+  const r = normBackward({
+    op: 'modulate', x, g, layout: { len: C, eps, channel: 'batch', spatial: L }, rms: false, weight: w,
+    channels: B * C, count: L, rowOf: '(c / P.len) * P.spatial + k', indexOf: '((c / P.len) * P.spatial + k) * P.len + c % P.len',
+    wantWeight: want.scale, wantBias: want.shift,
+  });
+  w.dispose();
+  if (!want.x) r.dx.dispose();
+  const shaped = (t: Tensor | undefined, like: Tensor) => {
+    if (!t) return undefined;
+    const v = t.reshape(like.shape);
+    t.dispose();
+    return v;
+  };
+  return { dx: want.x ? r.dx : undefined, dscale: shaped(r.dweight, scale), dshift: shaped(r.dbias, shift) };
 }
 
 /** Gradients of rmsNorm(x, weight, eps). */

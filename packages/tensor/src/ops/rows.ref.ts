@@ -85,3 +85,12 @@ export function groupNorm(x: HostTensor, groups: number, opts: { weight?: HostTe
     return y * (opts.weight?.data[ch] ?? 1) + (opts.bias?.data[ch] ?? 0);
   });
 }
+
+/** adaLN modulate: LayerNorm(x) (no affine) · (1 + scale) + shift, x [B, L, C], shift/scale B·C values. */
+export function modulate(x: HostTensor, shift: HostTensor, scale: HostTensor, eps = 1e-6): HostTensor {
+  const [, L, C] = x.shape;
+  return normalise(x, C, eps, false, (r, j, y) => {
+    const bc = Math.floor(r / L) * C + j;
+    return y * (1 + scale.data[bc]) + shift.data[bc];
+  });
+}

@@ -7,7 +7,9 @@ import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis } from '../shape.js';
 import { memo, requireDtype, sameDevice } from './wgsl.js';
-import { type RowKit, rowKernel, rowMode } from './reduce-kit.js';
+import { rowKernel, rowMode } from './reduce-kit.js';
+import { type NormLayout, NORM_CHANNEL, NORM_PARAMS, modulateShapes, normParams, normStats } from './norm-kit.js';
+import { addScalar } from './elementwise.js';
 
 
 interface RowGeometry {
@@ -91,40 +93,6 @@ function checkParam(op: string, p: Tensor | undefined, expect: number, what: str
 }
 
 /**
- * The affine channel of element j of row r: 'last' — j (layer and RMS norm); 'group' — group norm's
- * ⌊j / P.spatial⌋ + (r mod P.groups)·P.cpg.
- */
-export type NormChannel = 'last' | 'group';
-export const NORM_CHANNEL: Record<NormChannel, string> = { last: 'j', group: '(r % P.groups) * P.cpg + j / P.spatial' };
-export const NORM_PARAMS = { len: 'u32', eps: 'f32', groups: 'u32', cpg: 'u32', spatial: 'u32' } as const;
-
-/** WGSL: the row's mean `mu` and 1/σ `inv` over X[base + j] (RMS: mu = 0, σ² = mean x²), reductions in slots 0–1. */
-export function normStats(kit: RowKit, rms: boolean): string {
-  return rms
-    ? `let mu = 0.0;
-  var q: f32 = 0.0;
-  ${kit.loop('j', 'P.len')} { let v = X[base + j]; q = q + v * v; }
-  let inv = inverseSqrt(${kit.sum('q', 0)} / f32(P.len) + P.eps);`
-    : `var s0: f32 = 0.0;
-  ${kit.loop('j', 'P.len')} { s0 = s0 + X[base + j]; }
-  let mu = ${kit.sum('s0', 0)} / f32(P.len);
-  var q: f32 = 0.0;
-  ${kit.loop('j', 'P.len')} { let d = X[base + j] - mu; q = q + d * d; }
-  let inv = inverseSqrt(${kit.sum('q', 1)} / f32(P.len) + P.eps);`;
-}
-
-export interface NormLayout {
-  len: number;
-  eps: number;
-  channel: NormChannel;
-  groups?: number;
-  cpg?: number;
-  spatial?: number;
-}
-
-export const normParams = (n: NormLayout) => ({ len: n.len, eps: n.eps, groups: n.groups ?? 1, cpg: n.cpg ?? 1, spatial: n.spatial ?? 1 });
-
-/**
  * Normalises contiguous rows of `len`: (x − mean)/√(var + eps) (layer/group norm) or x/√(mean x² + eps)
  * (RMS norm), then an optional per-channel affine.
  */
@@ -150,6 +118,20 @@ function normRows(op: string, x: Tensor, n: NormLayout, rms: boolean, weight: Te
   );
   const inputs = [x.buffer, ...(weight ? [weight.buffer] : []), ...(bias ? [bias.buffer] : [])];
   k.launch(device, { inputs, outputs: [out.buffer], count: rows, params: normParams(n) });
+  return out;
+}
+
+/**
+ * adaLN modulation, DiT's and FLUX's `modulate`: LayerNorm(x) without affine, then · (1 + scale) +
+ * shift per batch item — one row kernel instead of a norm and two broadcast passes.
+ * x [B, L, C]; shift, scale [B, 1, C] or [B, C].
+ */
+export function modulate(x: Tensor, shift: Tensor, scale: Tensor, eps = 1e-6): Tensor {
+  const [, L, C] = modulateShapes('modulate', x, shift, scale);
+  sameDevice('modulate', x, shift, scale);
+  const w = addScalar(scale, 1);
+  const out = normRows('modulate', x, { len: C, eps, channel: 'batch', spatial: L }, false, w, shift);
+  w.dispose();
   return out;
 }
 

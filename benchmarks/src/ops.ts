@@ -1,7 +1,7 @@
 // Forward + backward of the single ops a DiT training step spends its time in, at the train-dit
 // shape (batch 32 × 256 tokens, width 64, 4 heads of 16): each timed as one op and its backward,
 // ending in a GPU sync, median of several runs after a warm-up (so compiles are not counted).
-import { type Device, type Tensor, tensor, normalValues, layerNorm, linear, add, mul, addScalar, sumAll, backward, geluTanh, silu, permute } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, normalValues, layerNorm, linear, add, mul, addScalar, sumAll, backward, geluTanh, silu, permute, modulate } from '@cleardit/tensor';
 import { attention, fullPlan, uploadPlan } from '@cleardit/attention';
 import { medianMs, table, save } from './harness.js';
 
@@ -32,7 +32,8 @@ export async function benchOps(device: Device): Promise<void> {
   const plan = uploadPlan(device, fullPlan(L));
   const cases: [string, () => Tensor][] = [
     ['layerNorm [32,256,64]', () => layerNorm(x, { eps: 1e-6 })],
-    ['adaLN modulate (norm·(1+scale)+shift)', () => add(mul(layerNorm(x, { eps: 1e-6 }), addScalar(scale, 1)), shift)],
+    ['adaLN modulate, composed (norm, ·(1+scale), +shift)', () => add(mul(layerNorm(x, { eps: 1e-6 }), addScalar(scale, 1)), shift)],
+    ['adaLN modulate, fused (modulate)', () => modulate(x, shift, scale, 1e-6)],
     ['linear 8192×64 → 64', () => linear(x, w64, b64)],
     ['linear 8192×64 → 256', () => linear(x, w256, b256)],
     ['linear 8192×256 → 64', () => linear(x256, w256t, b64)],

@@ -3,6 +3,8 @@
 // (x_t = (1 − t)·x₀ + t·ε, target ε − x₀, MSE) and AdamW: the first step (cold: every pipeline
 // compiles) and the median of the next ones, at width 64 and 128. When python3 has torch, the same
 // model and step in PyTorch on the CPU (peers/train_dit.py) runs in the same process tree for the ratio.
+// The first step is cold only for the first width of a run (later widths reuse the kernels it
+// compiled): for a cold figure per width run `--widths 128` alone, with MESA_SHADER_CACHE_DISABLE=true.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

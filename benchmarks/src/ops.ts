@@ -1,7 +1,7 @@
 // Forward + backward of the single ops a DiT training step spends its time in, at the train-dit
 // shape (batch 32 × 256 tokens, width 64, 4 heads of 16): each timed as one op and its backward,
 // ending in a GPU sync, median of several runs after a warm-up (so compiles are not counted).
-import { type Device, type Tensor, tensor, normalValues, layerNorm, linear, add, mul, addScalar, sumAll, backward, geluTanh, silu, permute, modulate } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, normalValues, layerNorm, linear, add, mul, addScalar, sumAll, backward, geluTanh, silu, permute, modulate, addMul } from '@cleardit/tensor';
 import { attention, fullPlan, uploadPlan } from '@cleardit/attention';
 import { medianMs, table, save } from './harness.js';
 
@@ -39,7 +39,8 @@ export async function benchOps(device: Device): Promise<void> {
     ['linear 8192×256 → 64', () => linear(x256, w256t, b64)],
     ['gelu_tanh [32,256,256]', () => geluTanh(x256)],
     ['silu [32,256,64]', () => silu(x)],
-    ['residual + gate (x + g·y)', () => add(x, mul(shift, x))],
+    ['residual + gate, composed (add, mul)', () => add(x, mul(shift, x))],
+    ['residual + gate, fused (addMul)', () => addMul(x, shift, x)],
     ['permute [32,256,4,16] → heads', () => permute(x.reshape([B, L, H, D / H]), [0, 2, 1, 3])],
     ['full attention [32,4,256,16]', () => attention(plan, q, k, v)],
   ];

@@ -1,7 +1,7 @@
 // Backward of the elementwise ops, broadcasting and the reductions: GPU against the float64 reference
 // backward, and the reference against central finite differences (gradcheck.ts).
 import { describe, it, beforeAll } from 'vitest';
-import { type Device, type UnaryOp, type BinaryOp, ref, unary, powScalar, addScalar, mulScalar, binary, reduce, sumAll, meanAll, mseLoss, maskedMean } from '../src/index.js';
+import { type Device, type UnaryOp, type BinaryOp, ref, unary, powScalar, addScalar, mulScalar, binary, addMul, reduce, sumAll, meanAll, mseLoss, maskedMean } from '../src/index.js';
 import { getDevice, randHost } from './helpers.js';
 import { gradCheck } from './gradcheck.js';
 
@@ -18,6 +18,25 @@ beforeAll(async () => {
 
 const POSITIVE: UnaryOp[] = ['log', 'sqrt', 'rsqrt'];
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'sin', 'cos', 'abs', 'silu', 'sigmoid', 'square', 'gelu_tanh', 'gelu_erf'];
+
+describe('addMul (h + g·y, the gated residual) backward', () => {
+  it('same shapes, a [B, 1, C] gate, and a residual broadcast against g·y', async () => {
+    const cases: number[][][] = [
+      [[3, 5], [3, 5], [3, 5]],
+      [[2, 6, 4], [2, 1, 4], [2, 6, 4]],
+      [[6, 4], [2, 1, 4], [2, 6, 4]],
+    ];
+    for (const [i, [hs, gs, ys]] of cases.entries())
+      await gradCheck(d, {
+        label: `addMul ${JSON.stringify([hs, gs, ys])}`,
+        inputs: [randHost(hs, 150 + i), randHost(gs, 160 + i), randHost(ys, 170 + i)],
+        gpu: ([h, g, y]) => addMul(h, g, y),
+        fwd: ([h, g, y]) => ref.addMul(h, g, y),
+        bwd: ([h, g, y], grad) => ref.grad.addMul(h, g, y, grad),
+        tol: SUM,
+      });
+  });
+});
 
 describe('unary backward', () => {
   for (const [i, op] of UNARY.entries())

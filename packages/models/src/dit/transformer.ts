@@ -2,7 +2,7 @@
 // with facebookresearch/DiT's semantics (the weights were trained with them). The 'diffusers' mode
 // reproduces stock diffusers instead (timestep frequencies /127, MLP-branch LayerNorm eps 1e-5).
 // forward(): latent x [n, C, G₀, G₀], integer timesteps t [n], class ids y [n] → [n, C_out, G₀, G₀].
-import { type Device, type Tensor, tensor, add, mul, conv2d, permute, gather, linear, silu } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, add, addMul, conv2d, permute, gather, linear, silu } from '@cleardit/tensor';
 import { type DitConfig, ditOutChannels } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, ditPosEmbed } from '../embeddings.js';
@@ -68,8 +68,8 @@ export class DitTransformer {
         const a = modulate(h, sMsa, scMsa);
         const heads = (name: string) => permute(this.lin(a, `${b}.attn1.${name}`).reshape([n, G * G, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
         const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), att);
-        h = add(h, mul(gMsa, this.lin(o, `${b}.attn1.to_out.0`)));
-        h = add(h, mul(gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), W(`${b}.ff.net.0.proj.weight`), W(`${b}.ff.net.0.proj.bias`), W(`${b}.ff.net.2.weight`), W(`${b}.ff.net.2.bias`))));
+        h = addMul(h, gMsa, this.lin(o, `${b}.attn1.to_out.0`));
+        h = addMul(h, gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), W(`${b}.ff.net.0.proj.weight`), W(`${b}.ff.net.0.proj.bias`), W(`${b}.ff.net.2.weight`), W(`${b}.ff.net.2.bias`)));
       }
       const [shift, scale] = chunks(siluLinear(cond, W('proj_out_1.weight'), W('proj_out_1.bias')), 2);
       const out = this.lin(modulate(h, shift, scale), 'proj_out_2'); // [n, T, p·p·C]

@@ -1,7 +1,7 @@
 // The FLUX.1 transformer (spec/flux.md §2–7), in BFL's op order, on BFL parameter names.
 // forward(): img [B, N, in], txt [B, T, ctx], ids, t, y, guidance → velocity [B, N, in].
 // Attention is full or CLEAR for every layer (setAttention); the plan is built once per forward.
-import { type Device, type Tensor, tensor, add, mul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
 import type { FluxConfig } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
@@ -128,10 +128,10 @@ export class FluxTransformer {
     const a = attend(q, k, v, att); // [B, L, C]
     const aTxt = slice(a, 1, 0, T);
     const aImg = slice(a, 1, T);
-    img = add(img, mul(g1, this.lin(aImg, `${p}.img_attn.proj`)));
-    img = add(img, mul(g2, mlp(modulate(img, s2, sc2), this.w(`${p}.img_mlp.0.weight`), this.w(`${p}.img_mlp.0.bias`), this.w(`${p}.img_mlp.2.weight`), this.w(`${p}.img_mlp.2.bias`))));
-    txt = add(txt, mul(tg1, this.lin(aTxt, `${p}.txt_attn.proj`)));
-    txt = add(txt, mul(tg2, mlp(modulate(txt, t2, tc2), this.w(`${p}.txt_mlp.0.weight`), this.w(`${p}.txt_mlp.0.bias`), this.w(`${p}.txt_mlp.2.weight`), this.w(`${p}.txt_mlp.2.bias`))));
+    img = addMul(img, g1, this.lin(aImg, `${p}.img_attn.proj`));
+    img = addMul(img, g2, mlp(modulate(img, s2, sc2), this.w(`${p}.img_mlp.0.weight`), this.w(`${p}.img_mlp.0.bias`), this.w(`${p}.img_mlp.2.weight`), this.w(`${p}.img_mlp.2.bias`)));
+    txt = addMul(txt, tg1, this.lin(aTxt, `${p}.txt_attn.proj`));
+    txt = addMul(txt, tg2, mlp(modulate(txt, t2, tc2), this.w(`${p}.txt_mlp.0.weight`), this.w(`${p}.txt_mlp.0.bias`), this.w(`${p}.txt_mlp.2.weight`), this.w(`${p}.txt_mlp.2.bias`)));
     return [img, txt];
   }
 
@@ -144,7 +144,7 @@ export class FluxTransformer {
     const [qn, kn] = this.qkNorm(q, k, `${p}.norm`);
     const a = attend(rope(qn, pe), rope(kn, pe), v, att);
     const out = this.lin(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), `${p}.linear2`);
-    return add(x, mul(gate, out));
+    return addMul(x, gate, out);
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@ import * as cv from '../ops/conv.js';
 import * as att from '../ops/attention.js';
 import * as rp from '../ops/rope.js';
 import { zeros } from '../create.js';
-import { binaryBackward, powScalarBackward, unaryBackward } from '../ops/elementwise.grad.js';
+import { binaryBackward, powScalarBackward, sumExpr, sumToShape, unaryBackward } from '../ops/elementwise.grad.js';
 import { groupNormBackward, layerNormBackward, modulateBackward, reduceBackward, rmsNormBackward, softmaxBackward } from '../ops/rows.grad.js';
 import { linearBackward, matmulBackward } from '../ops/matmul.grad.js';
 import { indexSelectBackward, sliceBackward, upsampleNearest2xBackward } from '../ops/layout.grad.js';
@@ -81,6 +81,18 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const [x, y] = linear ? [a, b] : s;
     return [need[0] ? binaryBackward(op, x, y, g!, 0) : null, need[1] ? binaryBackward(op, x, y, g!, 1) : null];
   });
+  return out;
+}
+
+/** h + g·y in one kernel (elementwise.ts `addMul`); its backward is the add's and the mul's. */
+export function addMul(h: Tensor, g: Tensor, y: Tensor): Tensor {
+  if (!needsGrad(h, g, y)) return ew.addMul(h, g, y);
+  const out = rawOf(h.device, () => ew.addMul(h, g, y));
+  record('addMul', [h, g, y], [out], [g, y], ([grad], [sg, sy], need) => [
+    need[0] ? sumToShape(grad!, h.shape) : null,
+    need[1] ? sumExpr('addMul_grad_g', out.shape, sg.shape, [{ name: 'g', t: grad! }, { name: 'y', t: sy }], 'g * y') : null,
+    need[2] ? sumExpr('addMul_grad_y', out.shape, sy.shape, [{ name: 'g', t: grad! }, { name: 'm', t: sg }], 'g * m') : null,
+  ]);
   return out;
 }
 

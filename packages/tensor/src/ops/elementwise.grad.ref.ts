@@ -104,3 +104,9 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor
   }
   return [sumToShape(ga, a.shape), sumToShape(gb, b.shape)];
 }
+
+/** Gradients of addMul(h, g, y) given the output's gradient: [dh, dg, dy], each summed to its operand's shape. */
+export function addMul(h: HostTensor, g: HostTensor, y: HostTensor, grad: HostTensor): [HostTensor, HostTensor, HostTensor] {
+  const [dg, dy] = binary('mul', g, y, sumToShape(grad, broadcastShapes('mul', g.shape, y.shape)));
+  return [sumToShape(grad, h.shape), dg, dy];
+}

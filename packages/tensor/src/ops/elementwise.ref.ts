@@ -96,3 +96,8 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor): HostTensor {
   }
   return out;
 }
+
+/** h + g·y with broadcasting: the plain composition of the two binary references. */
+export function addMul(h: HostTensor, g: HostTensor, y: HostTensor): HostTensor {
+  return binary('add', h, binary('mul', g, y));
+}

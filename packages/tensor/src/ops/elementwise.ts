@@ -204,6 +204,32 @@ export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
 export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
 
 /**
+ * h + g·y with numpy broadcasting, in one kernel: the gated residual of adaLN-Zero blocks
+ * (x + gate·attn(x), gate [B, 1, C]) without the intermediate g·y.
+ */
+export function addMul(h: Tensor, g: Tensor, y: Tensor): Tensor {
+  const device = sameDevice('addMul', h, g, y);
+  for (const t of [h, g, y]) requireDtype('addMul', t, 'f32');
+  const shape = broadcastShapes('addMul', broadcastShapes('addMul', h.shape, g.shape), y.shape);
+  const out = Tensor.empty(device, shape);
+  const same = [h, g, y].every((t) => sameShape(t.shape, shape));
+  const k = memo(`addMul:${same ? '' : `${h.shape}|${g.shape}|${y.shape}|${shape}`}`, () =>
+    defineKernel({
+      name: 'addMul',
+      inputs: { H: 'f32', G: 'f32', Y: 'f32' },
+      outputs: { O: 'f32' },
+      each: 'thread',
+      body: `  ${broadcastIndex('ih', h.shape, shape)}
+  ${broadcastIndex('ig', g.shape, shape)}
+  ${broadcastIndex('iy', y.shape, shape)}
+  O[i] = fma(G[ig], Y[iy], H[ih]);`,
+    }),
+  );
+  k.launch(device, { inputs: [h.buffer, g.buffer, y.buffer], outputs: [out.buffer], count: out.numel });
+  return out;
+}
+
+/**
  * Converts between f32, f16 and bf16 (packed storage), i32 and u32. Float → int truncates toward zero;
  * f32 → f16/bf16 rounds to nearest even (as the host's floatsToHalves/floatsToBf16s). A 16-bit source
  * converts only to f32.

@@ -19,25 +19,21 @@ const scaleKernel = defineKernel({
   body: '  O[i] = A[i + P.offset] * P.s;',
 });
 
+/** A row sum over rows of P.len (or `len`) elements, as workgroups or as threads. */
+const rowSum = (mode: 'group' | 'thread', len = 'P.len') =>
+  rowKernel(mode, 1, {
+    name: 'test_row_sum',
+    inputs: { X: 'f32' },
+    outputs: { O: 'f32' },
+    params: len === 'P.len' ? { len: 'u32' } : {},
+    body: (kit) => `  var acc: f32 = 0.0;\n  ${kit.loop('j', len)} { acc = acc + X[r * ${len} + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
+  });
+
 describe('defineKernel', () => {
   it('writes the bindings, the parameter block, the entry point and the index (snapshots)', async () => {
     await expect(scaleKernel.code).toMatchFileSnapshot('__snapshots__/kernel-thread.wgsl');
-    const rows = rowKernel('group', 1, {
-      name: 'test_row_sum',
-      inputs: { X: 'f32' },
-      outputs: { O: 'f32' },
-      params: { len: 'u32' },
-      body: (kit) => `  var acc: f32 = 0.0;\n  ${kit.loop('j', 'P.len')} { acc = acc + X[r * P.len + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
-    });
-    await expect(rows.code).toMatchFileSnapshot('__snapshots__/kernel-group.wgsl');
-    const threadRows = rowKernel('thread', 1, {
-      name: 'test_row_sum',
-      inputs: { X: 'f32' },
-      outputs: { O: 'f32' },
-      params: { len: 'u32' },
-      body: (kit) => `  var acc: f32 = 0.0;\n  ${kit.loop('j', 'P.len')} { acc = acc + X[r * P.len + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
-    });
-    await expect(threadRows.code).toMatchFileSnapshot('__snapshots__/kernel-row-thread.wgsl');
+    await expect(rowSum('group').code).toMatchFileSnapshot('__snapshots__/kernel-group.wgsl');
+    await expect(rowSum('thread').code).toMatchFileSnapshot('__snapshots__/kernel-row-thread.wgsl');
   });
 
   it('takes new parameter values without compiling again', async () => {
@@ -73,12 +69,7 @@ describe('defineKernel', () => {
     const rows = max + 10;
     const x = full(d, [rows * 2], 1.5);
     const o = Tensor.empty(d, [rows]);
-    rowKernel('group', 1, {
-      name: 'test_row_sum',
-      inputs: { X: 'f32' },
-      outputs: { O: 'f32' },
-      body: (kit) => `  var acc: f32 = 0.0;\n  ${kit.loop('j', '2u')} { acc = acc + X[r * 2u + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
-    }).launch(d, { inputs: [x.buffer], outputs: [o.buffer], count: rows });
+    rowSum('group', '2u').launch(d, { inputs: [x.buffer], outputs: [o.buffer], count: rows });
     const sums = await o.toArray();
     expect(Array.from(sums.subarray(rows - 4))).toEqual([3, 3, 3, 3]);
     expect(sums[0]).toBe(3);

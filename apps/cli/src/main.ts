@@ -6,6 +6,7 @@ import { flopsCommand } from './commands/flops.js';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { generateCommand } from './commands/generate.js';
+import { trainCommand } from './commands/train.js';
 import { EXIT, UsageError } from './exit.js';
 import { runQuietly } from './quiet.js';
 
@@ -21,6 +22,7 @@ program
   .exitOverride();
 
 generateCommand(program);
+trainCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);

@@ -2,7 +2,8 @@
 // maxDynamicUniformBuffersPerPipelineLayout artificially reduced…", Vulkan loader complaints), where
 // no JavaScript can intercept them. So, unless --verbose, the command runs itself as a child whose
 // stderr passes through a filter that drops exactly those lines and forwards everything else as it
-// arrives (progress bars included: the child is told stderr is a terminal, and how wide).
+// arrives (progress bars included: the child is told stderr is a terminal, and how wide). Signals
+// are forwarded to the child, and the child stops when the parent is killed outright.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -62,22 +63,25 @@ export async function runQuietly(argv: readonly string[]): Promise<void> {
     // the child runs the bundle directly: give it the entry path the parent was started with
     // (bundled models are found beside it)
     process.argv[1] = process.env[CHILD];
+    // if the parent dies (even by SIGKILL) its end of the channel closes: stop too
+    process.channel?.unref();
+    process.on('disconnect', () => process.exit(137));
     return;
   }
   if (argv.includes('--verbose') || process.env.CLEARDIT_VERBOSE === '1') return;
   // the running module itself (the published bundle, or tools/tsrun.mjs's bundle of the sources)
   const self = fileURLToPath(import.meta.url);
+  // Its own process group, so signals reach it once, forwarded by the parent, whether they came from
+  // the terminal (Ctrl-C) or from kill; the IPC channel tells it when the parent is gone.
   const child = spawn(process.execPath, [...process.execArgv, self, ...argv.slice(2)], {
-    stdio: ['inherit', 'inherit', 'pipe'],
+    stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
+    detached: true,
     env: { ...process.env, [CHILD]: argv[1], ...(process.stderr.isTTY ? { [STDERR_TTY]: String(process.stderr.columns ?? 80) } : {}) },
   });
   const filter = noiseFilter((s) => process.stderr.write(s));
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => filter.push(c));
-  // Ctrl-C reaches the child through the terminal's process group; the parent waits for it to stop
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (c: string) => filter.push(c));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   const code = await new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : 1))));
   filter.end();
   process.exit(code);

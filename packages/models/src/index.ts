@@ -5,6 +5,7 @@ export * from './flux/transformer.js';
 export * from './dit/config.js';
 export * from './dit/keys.js';
 export * from './dit/transformer.js';
+export * from './dit/init.js';
 export * from './vae/config.js';
 export * from './vae/keys.js';
 export * from './vae/decoder.js';

@@ -1,5 +1,8 @@
 // An exponential moving average of parameters, e ← d·e + (1 − d)·p after every step, kept as GPU
-// tensors beside them; sampling uses the average. Off the tape (noGrad), so it never enters backward.
+// tensors beside them; sampling uses the average. The decay warms up, d_k = min(d, (1 + k)/(10 + k))
+// after step k (as diffusers' EMAModel), so early averages are not dominated by the initial weights
+// (with d = 0.999, 74% of the average would still be the initialisation after 300 steps). Off the tape
+// (noGrad), so it never enters backward.
 import { type Device, type Tensor, copy, full, noGrad, raw } from '@cleardit/tensor';
 
 export class Ema {
@@ -15,8 +18,13 @@ export class Ema {
     });
   }
 
-  update(): void {
-    const d = this.decay;
+  /** The decay applied after step `step` (0 for the first step). */
+  decayAt(step: number): number {
+    return Math.min(this.decay, (1 + step) / (10 + step));
+  }
+
+  update(step: number): void {
+    const d = this.decayAt(step);
     noGrad(this.device, () => {
       for (const [name, p] of this.params) {
         const e = this.tensors.get(name)!;

@@ -63,7 +63,7 @@ export class FlowTrainer {
     if (c.clip > 0) clipGradNorm(this.params, c.clip).dispose();
     this.optimizer.stepNow();
     this.optimizer.zeroGrad();
-    this.ema.update();
+    this.ema.update(this.step);
     this.step++;
     return { step: this.step, loss, lr };
   }

@@ -31,6 +31,18 @@ describe('matmul', () => {
         }
       });
 
+  it('long K into a small output (split-K on software adapters): weight gradients, batched, with alpha', async () => {
+    // [in, out] = xᵀ·g over many tokens: too few output blocks to fill the cores, so K is cut and summed
+    for (const [i, [m, n, k, z]] of [[64, 64, 2048, 1], [16, 40, 1100, 2], [8, 8, 4096, 1]].entries()) {
+      const a = randHost(z > 1 ? [z, k, m] : [k, m], 40 + i);
+      const b = randHost(z > 1 ? [z, k, n] : [k, n], 50 + i);
+      await expectClose(matmul(up(d, a), up(d, b), { transposeA: true, alpha: 0.5 }), ref.matmul(a, b, { transposeA: true, alpha: 0.5 }), tol(k), `Aᵀ·B ${m}×${n}×${k} batch ${z}`);
+      const bt = randHost([n, k], 60 + i);
+      const at = randHost([m, k], 70 + i);
+      await expectClose(matmul(up(d, at), up(d, bt), { transposeB: true }), ref.matmul(at, bt, { transposeB: true }), tol(k), `A·Bᵀ ${m}×${n}×${k}`);
+    }
+  });
+
   it('broadcasts batch axes, fuses bias and alpha', async () => {
     const cases: [number[], number[]][] = [
       [[2, 33, 17], [2, 17, 9]],

@@ -41,7 +41,7 @@ export function trainCommand(program: Command): void {
     .option('--seed <n>', 'seed of the weights, the data order and the noise', String(D.seed))
     .option('--checkpoint-every <n>', 'steps between checkpoints (also written on Ctrl-C and at the end)', '100')
     .option('--sample-every <n>', 'steps between sample grids (0: only at the end)', '500')
-    .option('--resume', 'continue the run in --out from its checkpoint, exactly as if never stopped')
+    .option('--resume', 'continue the run in --out from its checkpoint, exactly as if never stopped (its settings, --steps included, come from the checkpoint)')
     .addOption(new Option('--json', 'progress as one JSON object per line on stdout'))
     .addHelpText(
       'after',

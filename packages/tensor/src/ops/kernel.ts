@@ -136,7 +136,7 @@ const asF32 = new Float32Array(scratch);
 function packParams(name: string, params: readonly [string, ParamType][], values: Readonly<Record<string, number>>): Uint32Array {
   params.forEach(([n, ty], k) => {
     const v = values[n];
-    if (v === undefined || Number.isNaN(v) && ty !== 'f32') throw new Error(`kernel ${name}: parameter '${n}' is missing`);
+    if (v === undefined || (Number.isNaN(v) && ty !== 'f32')) throw new Error(`kernel ${name}: parameter '${n}' is missing or not a number`);
     if (ty === 'f32') asF32[k] = v;
     else if (ty === 'i32') asI32[k] = v;
     else {

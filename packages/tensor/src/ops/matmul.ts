@@ -82,10 +82,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
     requireDtype(op, opts.bias, 'f32');
     if (opts.bias.numel !== N) throw new ShapeError(op, `bias must have ${N} elements (N), got ${fmtShape(opts.bias.shape)}`);
   }
-  const out = Tensor.empty(device, [...batch, M, N]);
+  const outShape = [...batch, M, N];
   const Z = numel(batch);
-  if (out.numel === 0) return out;
-  device.checkBinding(op, Math.max(a.byteSize, b.byteSize, out.byteSize));
+  if (numel(outShape) === 0) return Tensor.empty(device, outShape);
+  device.checkBinding(op, Math.max(a.byteSize, b.byteSize, numel(outShape) * 4));
   const inputs = [a.buffer, b.buffer];
   if (opts.bias) inputs.push(opts.bias.buffer);
   const aOff = batchOffset(aBatch, batch, M * K, 'aStride');
@@ -96,19 +96,20 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
     const plan = memo(`cpu-matmul:${cpuMatmulVariant(geometry)}`, () => cpuMatmulKernel(geometry));
     const splits = cpuMatmulSplits(M, N, K, !!opts.bias);
     if (splits === 1) {
+      const out = Tensor.empty(device, outShape);
       plan.kernel.launch(device, { inputs, outputs: [out.buffer], params, workgroups: plan.workgroups(M, N, Z) });
       return out;
     }
     const kq = Math.ceil(K / 4 / splits);
     const parts = Tensor.empty(device, [Z, splits, M, N]);
     plan.kernel.launch(device, { inputs, outputs: [parts.buffer], params: { ...params, splits, kq }, workgroups: plan.workgroups(M, N, Z * splits) });
-    out.dispose();
     const summed = sum(parts, 1);
     parts.dispose();
-    const shaped = summed.reshape([...batch, M, N]);
+    const shaped = summed.reshape(outShape);
     summed.dispose();
     return shaped;
   }
+  const out = Tensor.empty(device, outShape);
   const t = tiles ?? tilesFor(device, M, N);
   const key = JSON.stringify([t, ta, tb, b16 ?? '', !!opts.bias, aOff.expr, bOff.expr]);
   const kernel = memo(`matmul:${key}`, () => tiledMatmulKernel(t, ta, tb, b16, !!opts.bias, aOff.expr, bOff.expr));

@@ -13,6 +13,26 @@ import { defineKernel, type Kernel, type KernelSpec } from './kernel.js';
 
 export const RW = 64;
 
+/** A tensor viewed as rows around `axis`: outer·inner rows of `len` elements at stride `inner`. */
+export interface RowGeometry {
+  rows: number;
+  len: number;
+  inner: number;
+}
+
+export function rowGeometry(shape: readonly number[], axis: number): RowGeometry {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i];
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
+  return { rows: outer * inner, len: shape[axis], inner };
+}
+
+/** WGSL every strided row kernel starts with: row r covers elements base + j·P.inner, j < P.len. */
+export const ROW_BASE = '  let base = (r / P.inner) * P.len * P.inner + r % P.inner;\n';
+/** The parameters ROW_BASE reads. */
+export const ROW_PARAMS = { len: 'u32', inner: 'u32' } as const;
+
 export type RowMode = 'thread' | 'group';
 
 /** Threads per row on software adapters when there are enough rows to fill their cores' lanes. */

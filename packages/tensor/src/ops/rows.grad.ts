@@ -12,18 +12,7 @@ import type { ReduceOp } from './rows.js';
 import { type NormLayout, NORM_CHANNEL, NORM_PARAMS, modulateShapes, normParams, normStats } from './norm-kit.js';
 import { addScalar } from './elementwise.js';
 import { expandTo } from './elementwise.grad.js';
-import { rowKernel, rowMode } from './reduce-kit.js';
-
-function geometry(shape: readonly number[], axis: number) {
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < axis; i++) outer *= shape[i];
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
-  return { rows: outer * inner, len: shape[axis], inner };
-}
-
-const ROW_BASE = '  let base = (r / P.inner) * P.len * P.inner + r % P.inner;\n';
-const ROW_PARAMS = { len: 'u32', inner: 'u32' } as const;
+import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-kit.js';
 
 /** The gradient of reduce(op, x, axis, keepDim) given the output's gradient g. */
 export function reduceBackward(op: ReduceOp, x: Tensor, g: Tensor, axis: number): Tensor {
@@ -36,7 +25,7 @@ export function reduceBackward(op: ReduceOp, x: Tensor, g: Tensor, axis: number)
     return out;
   }
   requireDtype('max_grad', x, 'f32');
-  const geo = geometry(x.shape, ax);
+  const geo = rowGeometry(x.shape, ax);
   const out = Tensor.empty(x.device, x.shape);
   const mode = rowMode(x.device, geo.rows);
   // ties share the gradient evenly
@@ -62,7 +51,7 @@ export function reduceBackward(op: ReduceOp, x: Tensor, g: Tensor, axis: number)
 /** The gradient of softmax(x, axis) from its output y and the output's gradient g: y ⊙ (g − Σ g⊙y). */
 export function softmaxBackward(y: Tensor, g: Tensor, axis = -1): Tensor {
   requireDtype('softmax_grad', y, 'f32');
-  const geo = geometry(y.shape, normAxis('softmax', axis, y.rank));
+  const geo = rowGeometry(y.shape, normAxis('softmax', axis, y.rank));
   const out = Tensor.empty(y.device, y.shape);
   const mode = rowMode(y.device, geo.rows);
   const k = memo(`softmax_grad:${mode}`, () =>

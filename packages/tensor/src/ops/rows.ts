@@ -7,28 +7,10 @@ import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis } from '../shape.js';
 import { memo, requireDtype, sameDevice } from './wgsl.js';
-import { rowKernel, rowMode } from './reduce-kit.js';
+import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-kit.js';
 import { type NormLayout, NORM_CHANNEL, NORM_PARAMS, modulateShapes, normParams, normStats } from './norm-kit.js';
 import { addScalar } from './elementwise.js';
 
-
-interface RowGeometry {
-  rows: number;
-  len: number;
-  inner: number;
-}
-
-function geometry(shape: readonly number[], axis: number): RowGeometry {
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < axis; i++) outer *= shape[i];
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
-  return { rows: outer * inner, len: shape[axis], inner };
-}
-
-/** Row r covers elements base + j·inner, j < len: the WGSL every strided row kernel starts with. */
-const ROW_BASE = '  let base = (r / P.inner) * P.len * P.inner + r % P.inner;\n';
-const ROW_PARAMS = { len: 'u32', inner: 'u32' } as const;
 
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
@@ -37,7 +19,7 @@ export function reduce(op: ReduceOp, x: Tensor, axis: number, keepDim = false): 
   requireDtype(op, x, 'f32');
   const ax = normAxis(op, axis, x.rank);
   if (op === 'max' && x.shape[ax] === 0) throw new ShapeError(op, `cannot take the max over an empty axis of ${fmtShape(x.shape)}`);
-  const g = geometry(x.shape, ax);
+  const g = rowGeometry(x.shape, ax);
   const outShape = keepDim ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
   const out = Tensor.empty(x.device, outShape);
   const mode = rowMode(x.device, g.rows);
@@ -64,7 +46,7 @@ export const max = (x: Tensor, axis: number, keepDim = false) => reduce('max', x
 /** softmax along `axis` (default the last), max-subtracted. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   requireDtype('softmax', x, 'f32');
-  const g = geometry(x.shape, normAxis('softmax', axis, x.rank));
+  const g = rowGeometry(x.shape, normAxis('softmax', axis, x.rank));
   const out = Tensor.empty(x.device, x.shape);
   const mode = rowMode(x.device, g.rows);
   const k = memo(`softmax:${mode}`, () =>

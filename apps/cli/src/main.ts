@@ -7,6 +7,7 @@ import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { generateCommand } from './commands/generate.js';
 import { trainCommand } from './commands/train.js';
+import { distillCommand } from './commands/distill.js';
 import { EXIT, UsageError } from './exit.js';
 import { runQuietly } from './quiet.js';
 
@@ -23,6 +24,7 @@ program
 
 generateCommand(program);
 trainCommand(program);
+distillCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);

@@ -15,3 +15,17 @@ export function positiveNumbers(flag: string, values: string[], integer: boolean
     return n;
   });
 }
+
+/** An integer ≥ min from a commander option value. */
+export function intAtLeast(flag: string, v: string | undefined, min = 1): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: expected an integer ≥ ${min}`);
+  return n;
+}
+
+/** A number in [lo, hi] from a commander option value. */
+export function numberIn(flag: string, v: string | undefined, lo: number, hi: number): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${flag} ${v}: expected a number in [${lo}, ${hi}]`);
+  return n;
+}

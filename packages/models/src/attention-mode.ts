@@ -22,6 +22,18 @@ export interface ForwardAttention {
 }
 
 /**
+ * A layer's own pooling map when the model has one (a distilled student's `spatial_weight`, [d, d]),
+ * else the shared average pooling; nothing changes when the mode does not pool.
+ */
+export function layerAttention(a: ForwardAttention, weights: { has(name: string): boolean; get(name: string): Tensor }, name: string): ForwardAttention {
+  if (!a.spatialWeight || !weights.has(name)) return a;
+  const w = weights.get(name);
+  const [d] = a.spatialWeight.shape;
+  if (w.shape.length !== 2 || w.shape[0] !== d || w.shape[1] !== d) throw new Error(`attention: weight '${name}' has shape [${w.shape.join(', ')}], expected [${d}, ${d}] for down factor ${d}`);
+  return { ...a, spatialWeight: w };
+}
+
+/**
  * Owns a model's plan cache and uploaded plans (per device, keyed by the plan's full key), so
  * switching resolutions back and forth reuses the right plan. Never module-level state.
  */

@@ -17,3 +17,4 @@ export * from './attention-mode.js';
 export * from './embeddings.js';
 export * from './pack.js';
 export * from './model.js';
+export * from './clear-student.js';

@@ -1,7 +1,7 @@
 // A model's parameters: GPU tensors under their canonical checkpoint names (BFL names for FLUX and
 // its autoencoder, diffusers names for DiT and the SD VAE), so loading is a copy. get() names the key
 // and the model when one is missing; expect() checks a shape and names both shapes.
-import { type Tensor, fmtShape } from '@cleardit/tensor';
+import { type Tensor, concat, fmtShape } from '@cleardit/tensor';
 
 export class WeightError extends Error {
   override name = 'WeightError';
@@ -9,7 +9,23 @@ export class WeightError extends Error {
 
 export class Weights {
   readonly tensors = new Map<string, Tensor>();
+  /** Weights read as row blocks concatenated (setRowBlocks); the blocks are borrowed, never disposed here. */
+  private readonly rowBlocks = new Map<string, readonly Tensor[]>();
   constructor(readonly model: string) {}
+
+  /**
+   * `name` read as `blocks` concatenated along rows (axis 0), made in the forward that reads it: some
+   * rows of a weight can train (a block that requires gradients) while the others stay frozen.
+   */
+  setRowBlocks(name: string, blocks: readonly Tensor[]): void {
+    this.tensors.delete(name);
+    this.rowBlocks.set(name, blocks);
+  }
+
+  /** Every weight name, row-block ones included. */
+  names(): string[] {
+    return [...this.tensors.keys(), ...this.rowBlocks.keys()];
+  }
 
   set(name: string, t: Tensor): void {
     this.tensors.get(name)?.dispose();
@@ -17,10 +33,12 @@ export class Weights {
   }
 
   has(name: string): boolean {
-    return this.tensors.has(name);
+    return this.tensors.has(name) || this.rowBlocks.has(name);
   }
 
   get(name: string): Tensor {
+    const blocks = this.rowBlocks.get(name);
+    if (blocks) return concat(blocks, 0);
     const t = this.tensors.get(name);
     if (!t) throw new WeightError(`${this.model}: missing weight '${name}'`);
     return t;

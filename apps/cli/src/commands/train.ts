@@ -10,19 +10,12 @@ import { initDitWeights } from '@cleardit/models';
 import { FlowTrainer, TEACHER_DEFAULTS, type TrainConfig } from '@cleardit/distill';
 import { loadDigits, loadTrainingCheckpoint, readTrainingState, saveTrainingCheckpoint } from '@cleardit/distill/node';
 import { UsageError } from '../exit.js';
+import { intAtLeast, numberIn } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
+import { digitNoise, flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
 
-const int = (name: string, v: string | undefined, min = 1): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} ${v}: expected an integer ≥ ${min}`);
-  return n;
-};
-const num = (name: string, v: string | undefined, lo: number, hi: number): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} ${v}: expected a number in [${lo}, ${hi}]`);
-  return n;
-};
+const int = (name: string, v: string | undefined, min = 1) => intAtLeast(`--${name}`, v, min);
+const num = (name: string, v: string | undefined, lo: number, hi: number) => numberIn(`--${name}`, v, lo, hi);
 
 export function trainCommand(program: Command): void {
   const D = TEACHER_DEFAULTS;
@@ -99,13 +92,13 @@ Examples:
         const labels = Array.from({ length: 10 }, (_, i) => i);
         // the EMA's tensors are replaced every step: view the current ones, then release the view's plans only
         const view = viewDit(device, dc, trainer.ema.tensors);
-        const img = await sampleDigits(device, view, labels, 1);
+        const img = await sampleDigits(device, view, labels, digitNoise(labels.map(() => 1)));
         view.weights.tensors.clear();
         view.dispose();
         const g = gridPixels(await img.toFloat32(), 10);
         img.dispose();
         const file = join(out, `samples-${step}.png`);
-        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG 2, seed 1` }), true);
+        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }), true);
         say(`wrote ${file}`, { event: 'samples', step, file });
       };
       let stop = false;

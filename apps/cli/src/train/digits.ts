@@ -1,9 +1,9 @@
 // The digit teacher: a class-conditional DiT in pixel space (32×32×1, patch 2 → 16×16 tokens),
 // trained with flow matching, sampled with Euler and classifier-free guidance (the label 10 is "no
 // class"). Wires @cleardit/models' DiT to @cleardit/distill's trainer and @cleardit/sampler's Euler.
-import { type Device, type Tensor, concat, slice, add, sub, mulScalar } from '@cleardit/tensor';
+import { type Device, type Tensor, concat, slice, add, sub, mulScalar, normalValues, tensor } from '@cleardit/tensor';
 import { DitTransformer, Weights, type DitConfig } from '@cleardit/models';
-import { eulerFlow, fluxSchedule, seededNoise } from '@cleardit/sampler';
+import { eulerFlow, fluxSchedule } from '@cleardit/sampler';
 import type { FlowModel } from '@cleardit/distill';
 
 export function teacherConfig(width: number, depth: number, heads: number): DitConfig {
@@ -23,10 +23,26 @@ export function viewDit(device: Device, config: DitConfig, tensors: ReadonlyMap<
   return new DitTransformer(device, config, w);
 }
 
-/** One sample per label: Euler over `steps` from t = 1 to 0, guidance `cfg` (uncond + cfg·(cond − uncond)). */
-export async function sampleDigits(device: Device, dit: DitTransformer, labels: readonly number[], seed: number, steps = 20, cfg = 2): Promise<Tensor> {
+/** The starting noise of one digit per seed, [seeds.length, 1, side, side]: a sample's noise depends on its own seed only. */
+export function digitNoise(seeds: readonly number[], side = 32): Float32Array {
+  const per = side * side;
+  const out = new Float32Array(seeds.length * per);
+  seeds.forEach((s, i) => out.set(normalValues(s, per), i * per));
+  return out;
+}
+
+export interface DigitSampling {
+  steps?: number;
+  cfg?: number;
+  side?: number;
+  onStep?: (step: number, total: number) => void;
+}
+
+/** Euler over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
+export async function sampleDigits(device: Device, dit: DitTransformer, labels: readonly number[], noise: Float32Array, opts: DigitSampling = {}): Promise<Tensor> {
+  const { steps = 20, cfg = 2, side = 32 } = opts;
   const B = labels.length;
-  const x = seededNoise(device, [B, 1, 32, 32], seed);
+  const x = tensor(device, noise, [B, 1, side, side]);
   const nulls = labels.map(() => dit.config.numClasses);
   const model = (xt: Tensor, t: number) => {
     const both = dit.forward(concat([xt, xt], 0), Array<number>(2 * B).fill(1000 * t), [...labels, ...nulls]);
@@ -34,7 +50,7 @@ export async function sampleDigits(device: Device, dit: DitTransformer, labels: 
     const vu = slice(both, 0, B, 2 * B);
     return add(vu, mulScalar(sub(vc, vu), cfg));
   };
-  const out = await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null });
+  const out = await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null, onStep: opts.onStep && (({ step, total }) => opts.onStep!(step, total)) });
   x.dispose();
   return out;
 }

@@ -1,12 +1,23 @@
 // Training checkpoints as one safetensors file: the parameters and the optimizer's state (the format
-// of @cleardit/tensor's checkpoints), the EMA under `ema.<name>`, and the step and the run's config as
+// of @cleardit/tensor's checkpoints), the EMA under `ema.<name>` when the run has one, and the step and the run's config as
 // JSON in the metadata key `cleardit.training`. Written atomically (a temporary file renamed into
 // place); before a new one replaces it, the previous checkpoint is kept as `<name>.prev.safetensors`,
 // so a crash or a damaged file always leaves the last good state on disk.
 import { existsSync, renameSync } from 'node:fs';
-import { type Tensor, ClearditError, SafetensorsReader, checkpointTensors, loadCheckpoint, tensor } from '@cleardit/tensor';
+import { type Device, type Optimizer, type Tensor, ClearditError, SafetensorsReader, checkpointTensors, loadCheckpoint, tensor } from '@cleardit/tensor';
 import { FileSource, writeSafetensorsFile } from '@cleardit/tensor/node';
-import type { FlowTrainer, TrainConfig } from '../trainer.js';
+import type { TrainConfig } from '../trainer.js';
+import type { Ema } from '../ema.js';
+
+/** What a checkpoint holds of a run: the flow trainer (with its EMA) and the distillation trainer both are one. */
+export interface Resumable<Config = unknown> {
+  readonly device: Device;
+  readonly params: ReadonlyMap<string, Tensor>;
+  readonly optimizer: Optimizer;
+  readonly config: Config;
+  readonly ema?: Ema;
+  step: number;
+}
 
 export const TRAINING_METADATA_KEY = 'cleardit.training';
 
@@ -14,9 +25,9 @@ export class CheckpointError extends ClearditError {
   override name = 'CheckpointError';
 }
 
-export interface TrainingState {
+export interface TrainingState<Config = TrainConfig> {
   step: number;
-  config: TrainConfig;
+  config: Config;
   /** What the run trains (model family and config), for whoever loads the file. */
   model: Record<string, unknown>;
 }
@@ -24,38 +35,40 @@ export interface TrainingState {
 /** The previous checkpoint's path beside `path`. */
 export const previousPath = (path: string) => path.replace(/(\.safetensors)?$/, '.prev.safetensors');
 
-export async function saveTrainingCheckpoint(path: string, trainer: FlowTrainer, model: Record<string, unknown>): Promise<void> {
+export async function saveTrainingCheckpoint(path: string, trainer: Resumable, model: Record<string, unknown>): Promise<void> {
   const { tensors, metadata } = await checkpointTensors(trainer.params, trainer.optimizer);
-  for (const [name, t] of trainer.ema.tensors) tensors[`ema.${name}`] = { dtype: 'F32', shape: [...t.shape], data: await t.toFloat32() };
-  const state: TrainingState = { step: trainer.step, config: trainer.config, model };
+  for (const [name, t] of trainer.ema?.tensors ?? []) tensors[`ema.${name}`] = { dtype: 'F32', shape: [...t.shape], data: await t.toFloat32() };
+  const state: TrainingState<unknown> = { step: trainer.step, config: trainer.config, model };
   metadata[TRAINING_METADATA_KEY] = JSON.stringify(state);
   if (existsSync(path)) renameSync(path, previousPath(path));
   await writeSafetensorsFile(path, tensors, metadata, { overwrite: true });
 }
 
 /** Reads a checkpoint's training state without loading tensors (to rebuild the trainer it belongs to). */
-export async function readTrainingState(path: string): Promise<TrainingState> {
+export async function readTrainingState<Config = TrainConfig>(path: string): Promise<TrainingState<Config>> {
   const reader = await openCheckpoint(path);
   try {
-    return trainingState(reader, path);
+    return trainingState(reader, path) as TrainingState<Config>;
   } finally {
     await reader.close();
   }
 }
 
-/** Restores parameters, optimizer, EMA and step from `path` into a trainer built with the same config. */
-export async function loadTrainingCheckpoint(path: string, trainer: FlowTrainer): Promise<TrainingState> {
+/** Restores parameters, optimizer, EMA (when the trainer has one) and step from `path` into a trainer built with the same config. */
+export async function loadTrainingCheckpoint(path: string, trainer: Resumable): Promise<TrainingState<unknown>> {
   const reader = await openCheckpoint(path);
   try {
     const state = trainingState(reader, path);
     await loadCheckpoint(reader, trainer.params, trainer.optimizer);
-    const ema = new Map<string, Tensor>();
-    for (const [name, p] of trainer.params) {
-      const key = `ema.${name}`;
-      if (!reader.has(key)) throw new CheckpointError(`${path}: no EMA tensor '${key}'`);
-      ema.set(name, tensor(trainer.device, await reader.readF32(key), p.shape));
+    if (trainer.ema) {
+      const ema = new Map<string, Tensor>();
+      for (const [name, p] of trainer.params) {
+        const key = `ema.${name}`;
+        if (!reader.has(key)) throw new CheckpointError(`${path}: no EMA tensor '${key}'`);
+        ema.set(name, tensor(trainer.device, await reader.readF32(key), p.shape));
+      }
+      trainer.ema.load(ema);
     }
-    trainer.ema.load(ema);
     trainer.step = state.step;
     return state;
   } catch (e) {
@@ -77,10 +90,10 @@ async function openCheckpoint(path: string): Promise<SafetensorsReader> {
   }
 }
 
-function trainingState(reader: SafetensorsReader, path: string): TrainingState {
+function trainingState(reader: SafetensorsReader, path: string): TrainingState<unknown> {
   const json = reader.metadata[TRAINING_METADATA_KEY];
   if (!json) throw new CheckpointError(`${path}: no '${TRAINING_METADATA_KEY}' metadata: not a cleardit training checkpoint${hint(path)}`);
-  const state = JSON.parse(json) as TrainingState;
+  const state = JSON.parse(json) as TrainingState<unknown>;
   if (!Number.isInteger(state.step) || state.step < 0 || typeof state.config !== 'object') throw new CheckpointError(`${path}: damaged '${TRAINING_METADATA_KEY}' metadata${hint(path)}`);
   return state;
 }

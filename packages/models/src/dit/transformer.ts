@@ -7,13 +7,15 @@ import { type DitConfig, ditOutChannels } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, ditPosEmbed } from '../embeddings.js';
 import { modulate, chunks, attend, mlp, siluLinear } from '../layers.js';
-import { AttentionPlans, FULL, type AttentionMode } from '../attention-mode.js';
+import { AttentionPlans, FULL, layerAttention, type AttentionMode } from '../attention-mode.js';
 
 export type DitSemantics = 'dit' | 'diffusers';
 
 export interface DitTaps {
   c?: (c: Tensor) => void;
   posEmbed?: (pos: Float32Array) => void;
+  /** Block `layer`'s attention output [n, T, D], before to_out (distillation's L_attn); keep() what outlives the forward. */
+  attention?: (layer: number, out: Tensor) => void;
 }
 
 export class DitTransformer {
@@ -67,7 +69,8 @@ export class DitTransformer {
         const [sMsa, scMsa, gMsa, sMlp, scMlp, gMlp] = chunks(siluLinear(cond, W(`${b}.norm1.linear.weight`), W(`${b}.norm1.linear.bias`)), 6);
         const a = modulate(h, sMsa, scMsa);
         const heads = (name: string) => permute(this.lin(a, `${b}.attn1.${name}`).reshape([n, G * G, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
-        const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), att);
+        const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), layerAttention(att, this.weights, `${b}.attn1.spatial_weight`));
+        taps.attention?.(i, o);
         h = addMul(h, gMsa, this.lin(o, `${b}.attn1.to_out.0`));
         h = addMul(h, gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), W(`${b}.ff.net.0.proj.weight`), W(`${b}.ff.net.0.proj.bias`), W(`${b}.ff.net.2.weight`), W(`${b}.ff.net.2.bias`)));
       }

@@ -6,7 +6,7 @@ import type { FluxConfig } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
 import { modulate, chunks, splitQkv, attend, mlp, siluLinear } from '../layers.js';
-import { AttentionPlans, FULL, type AttentionMode, type ForwardAttention } from '../attention-mode.js';
+import { AttentionPlans, FULL, layerAttention, type AttentionMode, type ForwardAttention } from '../attention-mode.js';
 
 export interface FluxInputs {
   img: Tensor; // [B, N, in_channels]
@@ -23,6 +23,11 @@ export interface FluxTaps {
   vec?: (t: Tensor) => void;
   pe?: (pe: Float32Array) => void;
   double0?: (img: Tensor, txt: Tensor) => void;
+  /**
+   * The attention output [B, T + N, C] of processor `layer` (double blocks 0…depth−1, then single
+   * blocks), before any projection (distillation's L_attn); keep() what outlives the forward.
+   */
+  attention?: (layer: number, out: Tensor) => void;
 }
 
 export class FluxTransformer {
@@ -96,11 +101,11 @@ export class FluxTransformer {
       const att = this.plans.forGeometry(this.attention, T, height, width, headDim);
 
       for (let i = 0; i < c.depth; i++) {
-        [img, txt] = this.doubleBlock(i, img, txt, vec, pe, att);
+        [img, txt] = this.doubleBlock(i, img, txt, vec, pe, att, taps);
         if (i === 0) taps.double0?.(img, txt);
       }
       let x = concat([txt, img], 1); // [B, L, C]
-      for (let i = 0; i < c.depthSingleBlocks; i++) x = this.singleBlock(i, x, vec, pe, att);
+      for (let i = 0; i < c.depthSingleBlocks; i++) x = this.singleBlock(i, x, vec, pe, att, taps);
       img = slice(x, 1, T);
       const [shift, scale] = chunks(siluLinear(vec, this.w('final_layer.adaLN_modulation.1.weight'), this.w('final_layer.adaLN_modulation.1.bias')), 2);
       return this.lin(modulate(img, shift, scale), 'final_layer.linear'); // [B, N, in]
@@ -112,7 +117,7 @@ export class FluxTransformer {
     return [rmsNorm(q, this.w(`${prefix}.query_norm.scale`), 1e-6), rmsNorm(k, this.w(`${prefix}.key_norm.scale`), 1e-6)];
   }
 
-  private doubleBlock(i: number, img: Tensor, txt: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention): [Tensor, Tensor] {
+  private doubleBlock(i: number, img: Tensor, txt: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention, taps: FluxTaps): [Tensor, Tensor] {
     const p = `double_blocks.${i}`;
     const H = this.config.numHeads;
     const T = txt.shape[1];
@@ -125,7 +130,8 @@ export class FluxTransformer {
     const q = rope(concat([tqn, iqn], 2), pe);
     const k = rope(concat([tkn, ikn], 2), pe);
     const v = concat([tv, iv], 2);
-    const a = attend(q, k, v, att); // [B, L, C]
+    const a = attend(q, k, v, layerAttention(att, this.weights, `${p}.spatial_weight`)); // [B, L, C]
+    taps.attention?.(i, a);
     const aTxt = slice(a, 1, 0, T);
     const aImg = slice(a, 1, T);
     img = addMul(img, g1, this.lin(aImg, `${p}.img_attn.proj`));
@@ -135,14 +141,15 @@ export class FluxTransformer {
     return [img, txt];
   }
 
-  private singleBlock(i: number, x: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention): Tensor {
+  private singleBlock(i: number, x: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention, taps: FluxTaps): Tensor {
     const p = `single_blocks.${i}`;
     const C = this.config.hiddenSize;
     const [shift, scale, gate] = chunks(siluLinear(vec, this.w(`${p}.modulation.lin.weight`), this.w(`${p}.modulation.lin.bias`)), 3);
     const h = this.lin(modulate(x, shift, scale), `${p}.linear1`); // [B, L, 3C + M]
     const [q, k, v] = splitQkv(slice(h, 2, 0, 3 * C), this.config.numHeads);
     const [qn, kn] = this.qkNorm(q, k, `${p}.norm`);
-    const a = attend(rope(qn, pe), rope(kn, pe), v, att);
+    const a = attend(rope(qn, pe), rope(kn, pe), v, layerAttention(att, this.weights, `${p}.spatial_weight`)); // [B, L, C]
+    taps.attention?.(this.config.depth + i, a);
     const out = this.lin(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), `${p}.linear2`);
     return addMul(x, gate, out);
   }

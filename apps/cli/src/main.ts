@@ -8,6 +8,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { generateCommand } from './commands/generate.js';
 import { trainCommand } from './commands/train.js';
 import { distillCommand } from './commands/distill.js';
+import { evalCommand } from './commands/eval.js';
 import { EXIT, UsageError } from './exit.js';
 import { runQuietly } from './quiet.js';
 
@@ -25,6 +26,7 @@ program
 generateCommand(program);
 trainCommand(program);
 distillCommand(program);
+evalCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);

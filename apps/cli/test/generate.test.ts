@@ -8,10 +8,40 @@ import { cleardit, root } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-generate-'));
 const out = (name: string) => join(dir, name);
-// small and quick: the bundled untrained DiT at 64×64 (8×8 latent, 16 tokens), 3 steps
-const FAST = ['-W', '64', '-H', '64', '--steps', '3'];
+const fixtures = join(root, 'packages/models/test/fixtures');
+// small and quick: the golden tiny latent DiT and SD VAE at 64×64 (8×8 latent, 16 tokens), 3 steps
+const LATENT_DIT = ['-m', join(fixtures, 'dit-tiny-a.safetensors'), '--vae', join(fixtures, 'sdvae-tiny-a.safetensors')];
+const FAST = [...LATENT_DIT, '-W', '64', '-H', '64', '--steps', '3'];
 
-describe('cleardit generate with the bundled (untrained) model', () => {
+describe('cleardit generate with the default model: the bundled digit student', () => {
+  it('writes the ten digits in a row, says which model and attention it used, and takes its attention from the file', () => {
+    const r = cleardit('generate', '-o', out('digits.png'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/model: digit-clear-r4 \(bundled\).*; attention: CLEAR r=4/);
+    const png = decode(readFileSync(out('digits.png')));
+    expect([png.width, png.height, png.channels]).toEqual([320, 32, 1]);
+    expect(png.text.parameters).toMatch(/Steps: 20, Sampler: Euler, CFG scale: 2, Class: 0-9, Seed: 42, Size: 320x32, Model: digit-clear-r4, Attention: CLEAR r=4/);
+  });
+
+  it('--class 3 -o d.png writes one 32×32 grayscale digit: the grid cell of the same seed', () => {
+    const r = cleardit('generate', '--class', '3', '-o', out('d.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const one = decode(readFileSync(out('d.png')));
+    expect([one.width, one.height, one.channels]).toEqual([32, 32, 1]);
+    const grid = decode(readFileSync(out('digits.png')));
+    let diff = 0;
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) diff = Math.max(diff, Math.abs(one.data[y * 32 + x] - grid.data[y * 320 + 3 * 32 + x]));
+    expect(diff).toBeLessThanOrEqual(2); // a batch of 1 and a batch of 10 may round differently
+  });
+
+  it('-m digit-teacher runs the teacher with full attention', () => {
+    const r = cleardit('generate', '-m', 'digit-teacher', '--class', '3', '-o', out('t.png'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/model: digit-teacher \(bundled\).*; attention: full attention/);
+  });
+});
+
+describe('cleardit generate with a latent DiT (the golden tiny DiT and SD VAE)', () => {
   let first: Buffer;
   beforeAll(() => {
     const r = cleardit('generate', ...FAST, '-o', out('a.png'));
@@ -19,13 +49,11 @@ describe('cleardit generate with the bundled (untrained) model', () => {
     first = readFileSync(out('a.png'));
   });
 
-  it('writes a valid PNG of the requested size with its parameters in a text chunk, and says the model is untrained', () => {
+  it('writes a valid PNG of the requested size with its parameters in a text chunk', () => {
     const png = decode(first);
     expect([png.width, png.height]).toEqual([64, 64]);
-    expect(png.text.parameters).toMatch(/Steps: 3, Sampler: DDPM, CFG scale: 4, Class: 0, Seed: 42, Size: 64x64, Model: dit-tiny-untrained, Attention: full attention/);
+    expect(png.text.parameters).toMatch(/Steps: 3, Sampler: DDPM, CFG scale: 4, Class: 0, Seed: 42, Size: 64x64, Model: dit-tiny-a, Attention: full attention/);
     expect(JSON.parse(png.text.cleardit).seed).toBe(42);
-    const r = cleardit('generate', ...FAST, '-o', out('msg.png'));
-    expect(r.stderr).toMatch(/UNTRAINED/);
   });
 
   it('the same seed gives identical bytes; another seed does not', () => {
@@ -72,8 +100,11 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     ['unknown flag', ['--bogus'], /unknown option '--bogus'/],
     ['bad number', ['--steps', 'abc'], /--steps expects a positive integer, got 'abc'/],
     ['missing model file', ['-m', join(dir, 'nope.safetensors')], /--model .*nope.safetensors: no such file/],
-    ['wrong-family model', ['-m', join(root, 'apps/cli/models/sd-vae-tiny-untrained.safetensors')], /this is a VAE decoder; pass it as --vae/],
-    ['impossible size', ['-W', '100', '-H', '64'], /size 100×64 is not a multiple of 16 pixels/],
+    ['wrong-family model', ['-m', join(fixtures, 'sdvae-tiny-a.safetensors')], /this is a VAE decoder; pass it as --vae/],
+    ['impossible size', [...LATENT_DIT, '-W', '100', '-H', '64'], /size 100×64 is not a multiple of 16 pixels/],
+    ['latent model without a VAE', ['-m', join(fixtures, 'dit-tiny-a.safetensors')], /--vae is needed to turn the DiT latent into an image/],
+    ['digit class out of range', ['--class', '10'], /--class 10: this model has classes 0\.\.9/],
+    ['unknown bundled name', ['-m', 'digit-nope'], /not a bundled model \(bundled: digit-clear-r4, digit-teacher\)/],
     ['known model without weights', ['-m', 'flux-dev'], /ships no weights for it/],
   ];
   for (const [name, args, msg] of cases)
@@ -130,7 +161,7 @@ describe('a 50-step sampling loop compiles nothing after its first step', () => 
   };
   for (const sampler of ['ddpm', 'ddim']) {
     it(`DiT, ${sampler.toUpperCase()} with classifier-free guidance`, () => {
-      const r = cleardit('--verbose', 'generate', '-W', '64', '-H', '64', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
+      const r = cleardit('--verbose', 'generate', ...LATENT_DIT, '-W', '64', '-H', '64', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
       expect(r.status, r.stderr).toBe(0);
       const c = compiled(r.stderr);
       expect(c.first).toBeGreaterThan(0);
@@ -154,7 +185,7 @@ describe('quiet by default', () => {
     const quiet = cleardit('generate', ...FAST, '-o', out('quiet.png'), '--overwrite');
     expect(quiet.status, quiet.stderr).toBe(0);
     expect(quiet.stderr).not.toMatch(/artificially reduced|vkCreateInstance/);
-    expect(quiet.stderr).toMatch(/UNTRAINED/);
+    expect(quiet.stderr).toMatch(/model: dit-tiny-a; attention: full attention/);
     const loud = cleardit('--verbose', 'generate', ...FAST, '-o', out('loud.png'));
     expect(loud.status, loud.stderr).toBe(0);
     expect(loud.stderr).toMatch(/time: device and weights/);

@@ -1,33 +1,35 @@
-// `cleardit generate`: an image from a DiT (class-conditional) or FLUX (precomputed text embeddings)
-// checkpoint, with full or CLEAR attention, written as a PNG that records its parameters.
+// `cleardit generate`: an image from a digit model (the bundled default: a CLEAR student distilled
+// from the digit teacher), a latent DiT (class-conditional) or FLUX (precomputed text embeddings),
+// with full or CLEAR attention, written as a PNG that records its parameters.
 import { type Command, Option } from 'commander';
 import { basename } from 'node:path';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
-import { loadModel, toPixels, describeAttention, DitTransformer, FluxTransformer, VaeDecoder } from '@cleardit/models';
+import { loadModel, toPixels, describeAttention, DitTransformer, FluxTransformer, VaeDecoder, FULL, type AttentionMode } from '@cleardit/models';
 import { openCheckpoint, defaultMemoryBudget } from '@cleardit/models/node';
 import { UsageError } from '../exit.js';
-import { parseSpec, DEFAULT_MODEL } from '../generate/spec.js';
+import { parseSpec, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
 import { makeReporter } from '../generate/progress.js';
 import { encodePng, writePng } from '../generate/png.js';
 import { runDit, type Generated } from '../generate/dit.js';
 import { runFlux } from '../generate/flux.js';
+import { runDigits } from '../generate/digits.js';
 
 export function generateCommand(program: Command): void {
   program
     .command('generate')
     .description('generate an image with a DiT or FLUX checkpoint, full or CLEAR attention')
-    .option('-m, --model <path>', `checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names), or a bundled model (default: ${DEFAULT_MODEL}, UNTRAINED)`)
-    .option('--vae <path>', 'VAE decoder checkpoint (FLUX: ae.safetensors; DiT: an SD VAE); bundled with the default model')
+    .option('-m, --model <path>', `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names)`)
+    .option('--vae <path>', 'VAE decoder checkpoint for latent models (FLUX: ae.safetensors; DiT: an SD VAE); digit models need none')
     .option('--embeddings <file>', 'FLUX text conditioning: safetensors with txt [T, 4096] and y [768] (precomputed T5 and CLIP outputs)')
-    .option('--steps <n>', 'sampling steps (DiT 50, FLUX dev 28, schnell 4)')
+    .option('--steps <n>', 'sampling steps (digits 20, DiT 50, FLUX dev 28, schnell 4)')
     .option('-s, --seed <n>', 'noise seed: the same seed gives the same image in Node and in browsers', '42')
     .option('-W, --width <px>', 'image width in pixels (default: the model\'s native size)')
     .option('-H, --height <px>', 'image height in pixels')
     .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
-    .option('--cfg-scale <s>', 'DiT classifier-free guidance scale (≤ 1 turns it off)', '4')
-    .option('--class <id>', 'DiT class label', '0')
+    .option('--cfg-scale <s>', 'DiT classifier-free guidance scale, ≤ 1 turns it off (digits 2, DiT 4)')
+    .option('--class <id>', 'DiT class label (digits: one digit 0-9; default all ten in a row)')
     .addOption(new Option('--sampler <name>', 'DiT: ddpm or ddim; FLUX: euler').choices(['ddpm', 'ddim', 'euler']))
-    .addOption(new Option('--attention <kind>', 'attention in every layer').choices(['full', 'clear']).default('full'))
+    .addOption(new Option('--attention <kind>', 'attention in every layer (default: what the model file says, else full)').choices(['full', 'clear']))
     .option('--radius <r>', 'CLEAR radius in tokens (a token is 16×16 px for FLUX and DiT/2)', '16')
     .option('--down-factor <d>', 'CLEAR pooled global tokens over d×d cells (1 = none)', '1')
     .option('--proportional-scale', 'CLEAR: softmax scale √(log₄₆₀₈(L)/D) for high resolutions')
@@ -41,8 +43,9 @@ export function generateCommand(program: Command): void {
       'after',
       `
 The parameters are recorded in the PNG (text chunk "parameters", as other tools do, and "cleardit" as
-JSON). Without --model, a tiny bundled DiT with UNTRAINED weights runs: its images are noise, but
-valid PNGs of the requested size.
+JSON). Without --model, the bundled digit model runs: a CLEAR (r = 4) student distilled from a DiT
+trained on handwritten digits (docs/distillation.md); -m digit-teacher runs the teacher with full
+attention. A digit model writes the ten digits in a row, or one 32×32 digit with --class.
 
 Upscaling the CLEAR way (generate low, resize, refine with local attention):
   cleardit generate -m flux1-dev.safetensors --vae ae.safetensors --embeddings prompt.safetensors \\
@@ -51,7 +54,9 @@ Upscaling the CLEAR way (generate low, resize, refine with local attention):
     -W 2048 -H 2048 --init-latent base.safetensors --strength 0.7 --attention clear --radius 16 -o big.png
 
 Examples:
-  cleardit generate -o untrained.png
+  cleardit generate -o digits.png                       # the ten digits, CLEAR student
+  cleardit generate --class 3 -s 7 -o three.png         # one 32×32 digit
+  cleardit generate -m digit-teacher -o teacher.png     # the same noise through the teacher
   cleardit generate -m DiT-XL-2-256/transformer --vae sd-vae-ft-ema --class 207 --steps 250 -o dog.png`,
     )
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
@@ -64,18 +69,27 @@ Examples:
       const load = async (path: string) => {
         const src = await openCheckpoint(path);
         try {
-          return await loadModel(device, src, { memoryBudget: budget, attention: spec.attention });
+          return { ...(await loadModel(device, src, { memoryBudget: budget })), metadata: src.metadata };
         } finally {
           await src.close();
         }
       };
       const transformer = await load(spec.model);
       if (transformer.detected.family === 'vae') throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
-      if (!spec.vae) throw new UsageError(`--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
-      const decoder = await load(spec.vae);
-      if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${spec.vae}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
-      if (spec.bundled) report.info(`cleardit: using the bundled ${DEFAULT_MODEL} model — its weights are UNTRAINED (random): the image will be noise, not a picture`);
-      report.info(`adapter: ${device.adapter.name} (${device.adapter.reason}); attention: ${describeAttention(spec.attention)}`);
+      // a digit model: a flow-matching DiT on pixels (no autoencoder)
+      const pixels = transformer.model instanceof DitTransformer && transformer.metadata.prediction === 'flow';
+      // --attention wins; else the file's own (a distilled student's CLEAR); else full
+      const attention: AttentionMode = spec.attention ?? (transformer.metadata.attention ? (JSON.parse(transformer.metadata.attention) as AttentionMode) : FULL);
+      if ('setAttention' in transformer.model) transformer.model.setAttention(attention);
+      let decoder: Awaited<ReturnType<typeof load>> | undefined;
+      if (!pixels) {
+        if (!spec.vae) throw new UsageError(`--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
+        decoder = await load(spec.vae);
+        if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${spec.vae}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
+      }
+      const modelName = basename(spec.model).replace(/\.safetensors$/, '');
+      report.info(`model: ${modelName}${spec.bundled ? ' (bundled)' : ''}${transformer.metadata.about ? ` — ${transformer.metadata.about}` : ''}; attention: ${describeAttention(attention)}`);
+      report.info(`adapter: ${device.adapter.name} (${device.adapter.reason})`);
       const loaded = performance.now();
       // what the first step compiled, what the others did (nothing, when kernels take their values as
       // parameters), and when sampling ended
@@ -92,10 +106,11 @@ Examples:
       process.once('SIGINT', () => abort.abort(new Error('interrupted')));
       let g: Generated;
       const m = transformer.model;
-      if (m instanceof DitTransformer) g = await runDit(device, m, decoder.model, spec, counting, abort.signal);
-      else if (m instanceof FluxTransformer) g = await runFlux(device, m, decoder.model, spec, counting, abort.signal);
+      const vae = decoder?.model as VaeDecoder;
+      if (m instanceof DitTransformer) g = pixels ? await runDigits(device, m, spec, counting, abort.signal) : await runDit(device, m, vae, spec, counting, abort.signal);
+      else if (m instanceof FluxTransformer) g = await runFlux(device, m, vae, spec, counting, abort.signal);
       else throw new UsageError(`--model ${spec.model}: not a transformer`);
-      const pixels = toPixels(await g.image.toFloat32(), g.image.shape)[0];
+      const [image, channels] = g.gray ? [g.gray, 1 as const] : [toPixels(await g.image!.toFloat32(), g.image!.shape)[0], 4 as const];
       const finished = performance.now();
       const params: Record<string, string | number> = {
         Steps: g.steps,
@@ -103,18 +118,18 @@ Examples:
         ...g.params,
         Seed: spec.seed,
         Size: `${g.width}x${g.height}`,
-        Model: basename(spec.model).replace(/\.safetensors$/, ''),
-        Attention: describeAttention(spec.attention),
+        Model: modelName,
+        Attention: describeAttention(attention),
         Adapter: device.adapter.name,
         Version: 'cleardit 0.1.0',
       };
       const text = {
         parameters: Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', '),
         // what made the image, not where it went: the same request gives the same bytes at any path
-        cleardit: JSON.stringify({ ...spec, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
+        cleardit: JSON.stringify({ ...spec, attention, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
       };
-      await writePng(spec.output, encodePng(pixels, g.width, g.height, text), spec.overwrite);
-      if (spec.saveLatent)
+      await writePng(spec.output, encodePng(image, g.width, g.height, text, channels), spec.overwrite);
+      if (spec.saveLatent && g.latent)
         await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: text.parameters }, { overwrite: spec.overwrite });
       report.done(spec.output, { width: g.width, height: g.height });
       if (verbose && !spec.json) {

@@ -98,7 +98,7 @@ Examples:
         const g = gridPixels(await img.toFloat32(), 10);
         img.dispose();
         const file = join(out, `samples-${step}.png`);
-        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }), true);
+        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }, 1), true);
         say(`wrote ${file}`, { event: 'samples', step, file });
       };
       let stop = false;

@@ -41,7 +41,7 @@ export function digitJob(device: Device, teacher: DitTransformer, data: DigitSam
       const g = gridPixels(await img.toFloat32(), 10);
       img.dispose();
       const file = join(out, `samples-${step}.png`);
-      await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }), true);
+      await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }, 1), true);
       return file;
     },
     writeStudent: (file, trained) => writeDigitModel(file, dit!, attention, trained, true),

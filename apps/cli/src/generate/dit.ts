@@ -7,8 +7,11 @@ import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 
 export interface Generated {
-  latent: Tensor;
-  image: Tensor;
+  /** Latent models: the final latent and the decoded image [1, 3, H, W]. */
+  latent?: Tensor;
+  image?: Tensor;
+  /** Pixel models: grayscale pixels, row-major. */
+  gray?: Uint8Array;
   width: number;
   height: number;
   steps: number;
@@ -27,7 +30,9 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   const height = spec.height ?? native;
   const unit = f * c.patchSize;
   if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × patch ${c.patchSize})`);
-  if (spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
+  const classId = spec.classId ?? 0;
+  const cfgScale = spec.cfgScale ?? 4;
+  if (classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
   if (spec.initLatent) throw new UsageError('--init-latent is for FLUX (rectified-flow img2img); DiT sampling starts from noise');
   const steps = spec.steps ?? 50;
   const sampler = spec.sampler ?? 'ddpm';
@@ -35,10 +40,10 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   const schedule = diffusionSchedule({ respacing: String(steps) });
   const x = seededNoise(device, [1, c.inChannels, height / f, width / f], spec.seed);
   const model = (xt: Tensor, t: number, labels: readonly number[]) => dit.forward(xt, labels.map(() => t), [...labels]);
-  const common = { model, x, schedule, labels: [spec.classId], guidanceScale: spec.cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
+  const common = { model, x, schedule, labels: [classId], guidanceScale: cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
   report.start(steps, { model: 'dit', width, height });
   const latent = sampler === 'ddim' ? await ddim(common) : await ddpm({ ...common, noise: noiseStream(device, spec.seed + 1) });
   x.dispose();
   const image = vae.decode(latent);
-  return { latent, image, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': spec.cfgScale, Class: spec.classId } };
+  return { latent, image, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': cfgScale, Class: classId } };
 }

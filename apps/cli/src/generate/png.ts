@@ -1,11 +1,12 @@
-// PNG output: RGBA pixels with the generation parameters in text chunks — `parameters` in the
+// PNG output: RGBA (or grayscale) pixels with the generation parameters in text chunks — `parameters` in the
 // A1111/stable-diffusion.cpp style that image viewers and tools already read, and `cleardit` as JSON —
 // written atomically and never over an existing file unless asked.
 import { encode, decode } from 'fast-png';
 import { writeFileAtomic } from '@cleardit/tensor/node';
 
-export function encodePng(pixels: Uint8Array, width: number, height: number, text: Record<string, string>): Uint8Array {
-  return encode({ width, height, data: pixels, channels: 4, depth: 8, text });
+/** RGBA pixels, or one grayscale channel with `channels` 1. */
+export function encodePng(pixels: Uint8Array, width: number, height: number, text: Record<string, string>, channels: 1 | 4 = 4): Uint8Array {
+  return encode({ width, height, data: pixels, channels, depth: 8, text });
 }
 
 export async function writePng(path: string, png: Uint8Array, overwrite: boolean): Promise<void> {

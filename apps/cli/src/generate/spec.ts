@@ -15,10 +15,13 @@ export interface GenerateSpec {
   width?: number;
   height?: number;
   guidance: number;
-  cfgScale: number;
-  classId: number;
+  /** Unset: the model's default (latent DiT 4, digits 2). */
+  cfgScale?: number;
+  /** Unset: class 0 for a latent DiT; the ten digits in a row for a digit model. */
+  classId?: number;
   sampler?: 'ddpm' | 'ddim' | 'euler';
-  attention: AttentionMode;
+  /** Unset (no --attention): what the model file says (a distilled student's CLEAR), else full. */
+  attention?: AttentionMode;
   initLatent?: string;
   strength: number;
   saveLatent?: string;
@@ -34,8 +37,11 @@ export function cliRoot(): string {
   return join(dirname(entry), '..');
 }
 
-export const DEFAULT_MODEL = 'dit-tiny-untrained';
+/** The models shipped in apps/cli/models: the digit teacher and its distilled CLEAR r = 4 student (the default). */
+export const BUNDLED_MODELS = ['digit-clear-r4', 'digit-teacher'];
+export const DEFAULT_MODEL = 'digit-clear-r4';
 export function bundledModel(name: string): string | undefined {
+  if (!BUNDLED_MODELS.includes(name)) return undefined;
   const dir = join(cliRoot(), 'models');
   const f = join(dir, `${name}.safetensors`);
   return existsSync(f) ? f : undefined;
@@ -60,18 +66,18 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     bundled = true;
   } else if (PRESETS_NEEDING_FILES.includes(model)) {
     throw new UsageError(`--model ${model}: cleardit knows this model's config but ships no weights for it; pass the checkpoint file or folder (e.g. --model path/to/${model === 'flux-dev' ? 'flux1-dev.safetensors' : 'transformer/'})`);
-  } else if (!existsSync(model)) throw new UsageError(`--model ${model}: no such file or folder, and not a bundled model (bundled: ${DEFAULT_MODEL})`);
-  const vae = str('vae') ?? (bundled ? bundledModel('sd-vae-tiny-untrained') : undefined);
+  } else if (!existsSync(model)) throw new UsageError(`--model ${model}: no such file or folder, and not a bundled model (bundled: ${BUNDLED_MODELS.join(', ')})`);
+  const vae = str('vae');
   if (vae && !existsSync(vae)) throw new UsageError(`--vae ${vae}: no such file or folder`);
   const emb = str('embeddings');
   if (emb && !existsSync(emb)) throw new UsageError(`--embeddings ${emb}: no such file`);
   const init = str('initLatent');
   if (init && !existsSync(init)) throw new UsageError(`--init-latent ${init}: no such file`);
-  const kind = str('attention') ?? 'full';
-  if (kind !== 'full' && kind !== 'clear') throw new UsageError(`--attention expects full or clear, got '${kind}'`);
+  const kind = str('attention');
+  if (kind !== undefined && kind !== 'full' && kind !== 'clear') throw new UsageError(`--attention expects full or clear, got '${kind}'`);
   const radius = number('--radius', str('radius'), 0.5, 1e6) ?? 16;
   const down = str('downFactor') === undefined ? 1 : positiveInt('--down-factor', str('downFactor')!);
-  const attention: AttentionMode = kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
+  const attention: AttentionMode | undefined = kind === undefined ? undefined : kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
   const sampler = str('sampler');
   if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
   const size = (flag: string, v: string | undefined) => (v === undefined ? undefined : positiveInt(flag, v));
@@ -85,8 +91,8 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     width: size('--width', str('width')),
     height: size('--height', str('height')),
     guidance: number('--guidance', str('guidance'), 0, 100) ?? 3.5,
-    cfgScale: number('--cfg-scale', str('cfgScale'), 0, 100) ?? 4,
-    classId: str('class') === undefined ? 0 : positiveInt('--class', str('class')!, true),
+    cfgScale: number('--cfg-scale', str('cfgScale'), 0, 100),
+    classId: str('class') === undefined ? undefined : positiveInt('--class', str('class')!, true),
     sampler: sampler as GenerateSpec['sampler'],
     attention,
     initLatent: init,

@@ -35,7 +35,8 @@ export interface DigitSampling {
   steps?: number;
   cfg?: number;
   side?: number;
-  onStep?: (step: number, total: number) => void;
+  onStep?: (step: number, total: number, t: number) => void;
+  signal?: AbortSignal;
 }
 
 /** Euler over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
@@ -50,20 +51,17 @@ export async function sampleDigits(device: Device, dit: DitTransformer, labels: 
     const vu = slice(both, 0, B, 2 * B);
     return add(vu, mulScalar(sub(vc, vu), cfg));
   };
-  const out = await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null, onStep: opts.onStep && (({ step, total }) => opts.onStep!(step, total)) });
+  const out = await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null, signal: opts.signal, onStep: opts.onStep && (({ step, total, t }) => opts.onStep!(step, total, t)) });
   x.dispose();
   return out;
 }
 
-/** Grayscale images [B, 1, side, side] in [−1, 1] as one row of RGBA pixels. */
+/** Grayscale images [B, 1, side, side] in [−1, 1] as one row of grayscale pixels (encodePng(…, 1)). */
 export function gridPixels(values: Float32Array, count: number, side = 32): { pixels: Uint8Array; width: number; height: number } {
   const width = count * side;
-  const pixels = new Uint8Array(width * side * 4);
+  const pixels = new Uint8Array(width * side);
   for (let b = 0; b < count; b++)
     for (let y = 0; y < side; y++)
-      for (let x = 0; x < side; x++) {
-        const v = Math.round(Math.min(1, Math.max(0, (values[(b * side + y) * side + x] + 1) / 2)) * 255);
-        pixels.set([v, v, v, 255], (y * width + b * side + x) * 4);
-      }
+      for (let x = 0; x < side; x++) pixels[y * width + b * side + x] = Math.round(Math.min(1, Math.max(0, (values[(b * side + y) * side + x] + 1) / 2)) * 255);
   return { pixels, width, height: side };
 }

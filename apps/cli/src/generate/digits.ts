@@ -1,0 +1,29 @@
+// Digit pipeline (the bundled default models, and anything `cleardit train` / `cleardit distill`
+// writes): a class-conditional flow-matching DiT in pixel space, no autoencoder. Seeded noise →
+// Euler with classifier-free guidance → a grayscale PNG: one digit with --class, else the ten
+// classes in a row, each from the same noise (so a grid cell equals `--class K` with that seed).
+import type { Device } from '@cleardit/tensor';
+import type { DitTransformer } from '@cleardit/models';
+import { UsageError } from '../exit.js';
+import { digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
+import type { GenerateSpec } from './spec.js';
+import type { Reporter } from './progress.js';
+import type { Generated } from './dit.js';
+
+export async function runDigits(device: Device, dit: DitTransformer, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
+  const c = dit.config;
+  const side = spec.width ?? c.inputSize;
+  if ((spec.height ?? side) !== side) throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images`);
+  if (side % (2 * c.patchSize)) throw new UsageError(`size ${side}×${side} is not a multiple of ${2 * c.patchSize} pixels`);
+  if (spec.initLatent || spec.saveLatent) throw new UsageError('--init-latent and --save-latent are for latent models; a digit model draws pixels directly');
+  if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
+  if (spec.classId !== undefined && spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
+  const steps = spec.steps ?? 20;
+  const cfg = spec.cfgScale ?? 2;
+  const labels = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];
+  report.start(steps, { model: 'dit', width: side * labels.length, height: side });
+  const img = await sampleDigits(device, dit, labels, digitNoise(labels.map(() => spec.seed), side), { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) });
+  const g = gridPixels(await img.toFloat32(), labels.length, side);
+  img.dispose();
+  return { gray: g.pixels, width: g.width, height: g.height, steps, sampler: 'Euler', params: { 'CFG scale': cfg, Class: spec.classId ?? '0-9' } };
+}

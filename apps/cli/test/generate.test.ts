@@ -20,7 +20,7 @@ describe('cleardit generate with the default model: the bundled digit student', 
     expect(r.stderr).toMatch(/model: digit-clear-r4 \(bundled\).*; attention: CLEAR r=4/);
     const png = decode(readFileSync(out('digits.png')));
     expect([png.width, png.height, png.channels]).toEqual([320, 32, 1]);
-    expect(png.text.parameters).toMatch(/Steps: 20, Sampler: Euler, CFG scale: 2, Class: 0-9, Seed: 42, Size: 320x32, Model: digit-clear-r4, Attention: CLEAR r=4/);
+    expect(png.text.parameters).toMatch(/Steps: 20, Sampler: Euler, CFG scale: 4, Class: 0-9, Seed: 42, Size: 320x32, Model: digit-clear-r4, Attention: CLEAR r=4/);
   });
 
   it('--class 3 -o d.png writes one 32×32 grayscale digit: the grid cell of the same seed', () => {

@@ -19,7 +19,8 @@ export interface SampleSet<C> {
   count: number;
   shape: readonly number[];
   x0: Float32Array;
-  cond(indices: readonly number[]): C;
+  /** The conditioning of the samples at `indices` in step `step` (a function of both: exact resume). */
+  cond(indices: readonly number[], step: number): C;
 }
 
 export interface DistillConfig {
@@ -84,7 +85,7 @@ export class DistillTrainer<C> {
     const per = this.data.shape.reduce((a, b) => a * b, 1);
     const x0h = new Float32Array(idx.length * per);
     idx.forEach((k, b) => x0h.set(this.data.x0.subarray(k * per, (k + 1) * per), b * per));
-    const cond = this.data.cond(idx);
+    const cond = this.data.cond(idx, step);
     const B = idx.length;
     const sigma = Array.from(uniformValues(derivedSeed(c.seed, 1, step), B), recipeSigma);
     const shape = [B, ...this.data.shape];

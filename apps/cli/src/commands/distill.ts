@@ -55,6 +55,7 @@ Each step noises --batch teacher samples x₀ at σ = (1000 − ⌊1000u⌋)/100
 attention, no gradients) and the student (CLEAR) on them, and trains the student's q, k, v and output
 projections on L = L_fm + 0.5·L_pred + 0.5·L_attn: the flow-matching loss, the distance to the
 teacher's prediction, and the distance between the two attention outputs of every second block.
+As in the teacher's training, 10% of the labels are the null class (for guidance).
 Gradients are clipped at 1. Everything else in the student is the teacher's and stays bit-identical.
 
 Examples:
@@ -116,7 +117,7 @@ Examples:
           mkdirSync(dirname(run.data), { recursive: true });
           await writeDigitSamples(run.data, drawn, { teacher: basename(run.teacher), seed: String(config.seed) });
         }
-        job = digitJob(device, teacher, await readDigitSamples(run.data), run.attention, out) as DistillJob<unknown>;
+        job = digitJob(device, teacher, await readDigitSamples(run.data), run.attention, out, config.seed) as DistillJob<unknown>;
       } else if (loaded.model instanceof FluxTransformer) {
         const teacher = loaded.model;
         if (!existsSync(run.data)) {

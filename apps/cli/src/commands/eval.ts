@@ -13,9 +13,9 @@ import { openCheckpoint } from '@cleardit/models/node';
 import { accuracy, frechetDistance, gaussianOf, predict } from '@cleardit/distill';
 import { loadDigits } from '@cleardit/distill/node';
 import { UsageError } from '../exit.js';
-import { intAtLeast, positiveNumbers } from '../parse.js';
+import { intAtLeast, numberIn, positiveNumbers } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { gridPixels, viewDit } from '../train/digits.js';
+import { DIGIT_CFG, gridPixels, viewDit } from '../train/digits.js';
 import { loadOrTrainClassifier } from '../eval/classifier.js';
 import { drawSamples, meanPsnr, predictionMse, toClassifierSize } from '../eval/measure.js';
 import { sampleSeed } from '../distill/digits.js';
@@ -76,6 +76,7 @@ export function evalCommand(program: Command): void {
     .option('--classifier-steps <n>', 'training steps of a new classifier (batch 64)', '800')
     .option('--samples <n>', 'samples per model at 1× (ten classes in turn, fixed seeds); n/s² at s× (at least 10)', '200')
     .option('--scales <list>', 'resolutions as multiples of 32² pixels', '1,2,4')
+    .option('--cfg-scale <s>', 'classifier-free guidance of every sample', String(DIGIT_CFG))
     .option('-o, --out <file>', 'the table as Markdown (and <file>.json)', 'eval.md')
     .option('--picture <file>', 'a PNG of the same seeds drawn by the teacher, the first zero-shot twin and the first student')
     .option('--overwrite', 'replace existing output files')
@@ -83,7 +84,7 @@ export function evalCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Samples are drawn with Euler, 20 steps, CFG 2; sample i has class i mod 10 and the noise of seed i,
+Samples are drawn with Euler, 20 steps, CFG --cfg-scale; sample i has class i mod 10 and the noise of seed i,
 the same for every model, so a student's image is compared with the teacher's from the same noise.
 Above 32² the classifier sees the images average-pooled to 32². Times are wall-clock per sample on
 this adapter, after a warm-up batch.
@@ -100,6 +101,7 @@ Example:
       for (const f of [out, `${out}.json`, ...(opts.picture ? [String(opts.picture)] : [])]) if (existsSync(f) && !overwrite) throw new UsageError(`${f} exists: pass --overwrite to replace it`);
       const scales = positiveNumbers('--scales', String(opts.scales).split(','), true);
       const samples = intAtLeast('--samples', opts.samples as string, 10);
+      const cfg = numberIn('--cfg-scale', opts.cfgScale as string, 0, 100);
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const teacherPath = String(opts.teacher);
       const teacher = await loadDit(device, teacherPath);
@@ -127,7 +129,7 @@ Example:
         let ref: { images: Float32Array; features: ReturnType<typeof gaussianOf> } | undefined;
         for (const e of entries) {
           const t0 = performance.now();
-          const drawn = await drawSamples(device, e.dit, labels, seeds, side, batch);
+          const drawn = await drawSamples(device, e.dit, labels, seeds, side, batch, cfg);
           const scored = await predict(device, classifier.weights, toClassifierSize(drawn.images, side));
           const features = gaussianOf(scored.features, 64);
           if (e.kind === 'teacher') ref = { images: drawn.images, features };
@@ -142,7 +144,7 @@ Example:
           say(`${side}²  ${row.kind.padEnd(9)} ${row.attention.padEnd(22)} accuracy ${(100 * row.accuracy).toFixed(1)}%  FD(teacher) ${fmt(row.fdTeacher, 2)}  PSNR ${fmt(row.psnr, 2)}  MSE ${fmt(row.predMse, 5)}  ${row.msPerSample.toFixed(0)} ms/sample  (${((performance.now() - t0) / 1000).toFixed(0)} s)`, { event: 'row', ...row });
         }
       }
-      const header = `Classifier: ${(100 * classifier.heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits. Adapter: ${device.adapter.name}. Samples: Euler 20 steps, CFG 2, class i mod 10, noise seed i.\n\n`;
+      const header = `Classifier: ${(100 * classifier.heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits. Adapter: ${device.adapter.name}. Samples: Euler 20 steps, CFG ${cfg}, class i mod 10, noise seed i.\n\n`;
       await writeFileAtomic(out, new TextEncoder().encode(header + markdownTable(rows)), { overwrite });
       await writeFileAtomic(`${out}.json`, new TextEncoder().encode(JSON.stringify({ adapter: device.adapter.name, classifierHeldOutAccuracy: classifier.heldOutAccuracy, rows }, null, 2)), { overwrite });
       say(`wrote ${out} and ${out}.json`, { event: 'done', file: out });

@@ -12,7 +12,7 @@ import { loadDigits, loadTrainingCheckpoint, readTrainingState, saveTrainingChec
 import { UsageError } from '../exit.js';
 import { intAtLeast, numberIn } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { digitNoise, flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
 
 const int = (name: string, v: string | undefined, min = 1) => intAtLeast(`--${name}`, v, min);
 const num = (name: string, v: string | undefined, lo: number, hi: number) => numberIn(`--${name}`, v, lo, hi);
@@ -98,7 +98,7 @@ Examples:
         const g = gridPixels(await img.toFloat32(), 10);
         img.dispose();
         const file = join(out, `samples-${step}.png`);
-        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }, 1), true);
+        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1), true);
         say(`wrote ${file}`, { event: 'samples', step, file });
       };
       let stop = false;

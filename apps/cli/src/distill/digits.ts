@@ -2,12 +2,12 @@
 // noise and class each came from), the DiT as a tapped model for @cleardit/distill, and student files.
 import { existsSync } from 'node:fs';
 import type { Device, Tensor } from '@cleardit/tensor';
-import { SafetensorsReader, noGrad } from '@cleardit/tensor';
+import { SafetensorsReader, noGrad, uniformValues } from '@cleardit/tensor';
 import { FileSource, writeSafetensorsFile } from '@cleardit/tensor/node';
 import { DitTransformer, describeAttention, type AttentionMode, type Weights } from '@cleardit/models';
 import { derivedSeed, type SampleSet, type TappedModel } from '@cleardit/distill';
 import { UsageError } from '../exit.js';
-import { digitNoise, sampleDigits } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, sampleDigits } from '../train/digits.js';
 
 /** Teacher samples: x₀ [n, 1, 32, 32], the noise each started from, and its class. */
 export interface DigitSamples {
@@ -19,7 +19,7 @@ export interface DigitSamples {
 /** The seed of sample i's noise in a data set drawn with `seed`. */
 export const sampleSeed = (seed: number, i: number) => derivedSeed(seed, 0x5a, i);
 
-/** Draws `count` samples from the teacher (class i mod 10, Euler 20 steps, CFG 2), `batch` at a time. */
+/** Draws `count` samples from the teacher (class i mod 10, Euler 20 steps, CFG 4), `batch` at a time. */
 export async function drawTeacherSamples(device: Device, teacher: DitTransformer, count: number, seed: number, onBatch: (done: number) => void, batch = 50): Promise<DigitSamples> {
   const per = 32 * 32;
   const out: DigitSamples = { x0: new Float32Array(count * per), noise: new Float32Array(count * per), labels: Int32Array.from({ length: count }, (_, i) => i % 10) };
@@ -40,7 +40,7 @@ export async function writeDigitSamples(path: string, d: DigitSamples, about: Re
   await writeSafetensorsFile(
     path,
     { x0: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.x0 }, noise: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.noise }, labels: { dtype: 'F32', shape: [n], data: Float32Array.from(d.labels) } },
-    { ...about, content: 'teacher samples for CLEAR distillation: x0 (Euler 20 steps, CFG 2, from noise), class labels' },
+    { ...about, content: `teacher samples for CLEAR distillation: x0 (Euler 20 steps, CFG ${DIGIT_CFG}, from noise), class labels` },
     { overwrite: false },
   );
 }
@@ -59,7 +59,22 @@ export async function readDigitSamples(path: string): Promise<DigitSamples> {
   }
 }
 
-export const digitSampleSet = (d: DigitSamples): SampleSet<number[]> => ({ count: d.labels.length, shape: [1, 32, 32], x0: d.x0, cond: (idx) => idx.map((i) => d.labels[i]) });
+/**
+ * The samples as distillation data. As in the teacher's training, 10% of labels become the null class
+ * (from a seed of (seed, step)), so the student also learns the unconditional prediction that
+ * classifier-free guidance uses.
+ */
+export function digitSampleSet(d: DigitSamples, seed: number, dropLabel = 0.1, nullClass = 10): SampleSet<number[]> {
+  return {
+    count: d.labels.length,
+    shape: [1, 32, 32],
+    x0: d.x0,
+    cond: (idx, step) => {
+      const u = uniformValues(derivedSeed(seed, 2, step), idx.length);
+      return idx.map((i, b) => (u[b] < dropLabel ? nullClass : d.labels[i]));
+    },
+  };
+}
 
 /** The DiT as distillation runs it: σ ∈ [0, 1] enters as timestep 1000·σ; its attention outputs go to the tap. */
 export const tappedDit =

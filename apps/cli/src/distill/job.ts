@@ -7,7 +7,7 @@ import { writeSafetensorsFile } from '@cleardit/tensor/node';
 import { DitTransformer, FluxTransformer, ditClearPlan, fluxClearPlan, describeAttention, type AttentionMode, type ClearTrainingPlan, type Weights } from '@cleardit/models';
 import type { SampleSet, TappedModel } from '@cleardit/distill';
 import { encodePng, writePng } from '../generate/png.js';
-import { digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
 import { type DigitSamples, digitSampleSet, tappedDit, weightsAsF32, writeDigitModel } from './digits.js';
 import { type FluxCond, type FluxSamples, fluxSampleSet, tappedFlux } from './flux.js';
 
@@ -23,7 +23,7 @@ export interface DistillJob<C> {
   writeStudent(file: string, trained: string): Promise<void>;
 }
 
-export function digitJob(device: Device, teacher: DitTransformer, data: DigitSamples, attention: AttentionMode, out: string): DistillJob<number[]> {
+export function digitJob(device: Device, teacher: DitTransformer, data: DigitSamples, attention: AttentionMode, out: string, seed: number): DistillJob<number[]> {
   let dit: DitTransformer | undefined;
   return {
     teacherWeights: teacher.weights,
@@ -34,14 +34,14 @@ export function digitJob(device: Device, teacher: DitTransformer, data: DigitSam
       dit.setAttention(attention);
       return tappedDit(dit);
     },
-    data: digitSampleSet(data),
+    data: digitSampleSet(data, seed, 0.1, teacher.config.numClasses),
     async sampleGrid(step) {
       const labels = Array.from({ length: 10 }, (_, i) => i);
       const img = await sampleDigits(device, dit!, labels, digitNoise(labels.map(() => 1)));
       const g = gridPixels(await img.toFloat32(), 10);
       img.dispose();
       const file = join(out, `samples-${step}.png`);
-      await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG 2, seed 1 for each` }, 1), true);
+      await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1), true);
       return file;
     },
     writeStudent: (file, trained) => writeDigitModel(file, dit!, attention, trained, true),

@@ -1,6 +1,6 @@
 // The measurements of `cleardit eval` on digit models, each on fixed seeds and classes:
 // - prediction MSE against the teacher on held-out digits noised at fixed times;
-// - samples (Euler 20 steps, CFG 2) from fixed noise, timed; PSNR of a student's against the teacher's;
+// - samples (Euler 20 steps, CFG 4 unless told) from fixed noise, timed; PSNR of a student's against the teacher's;
 // - class accuracy and features under the digit classifier (images above 32×32 are average-pooled to
 //   32×32 first), and the Fréchet distance between two sets of features.
 import { type Device, type Tensor, mseLoss, noGrad, normalValues, tensor } from '@cleardit/tensor';
@@ -52,17 +52,17 @@ export interface Drawn {
 }
 
 /** `labels.length` samples at `side`² pixels, sample i from noise seed `seeds[i]`, `batch` at a time. */
-export async function drawSamples(device: Device, dit: DitTransformer, labels: readonly number[], seeds: readonly number[], side: number, batch: number): Promise<Drawn> {
+export async function drawSamples(device: Device, dit: DitTransformer, labels: readonly number[], seeds: readonly number[], side: number, batch: number, cfg: number): Promise<Drawn> {
   const per = side * side;
   const images = new Float32Array(labels.length * per);
   // warm-up: compile every kernel at this batch and size before timing
-  const warm = await sampleDigits(device, dit, labels.slice(0, Math.min(batch, labels.length)), digitNoise(seeds.slice(0, Math.min(batch, labels.length)), side), { side, steps: 1 });
+  const warm = await sampleDigits(device, dit, labels.slice(0, Math.min(batch, labels.length)), digitNoise(seeds.slice(0, Math.min(batch, labels.length)), side), { side, steps: 1, cfg });
   await warm.toFloat32();
   warm.dispose();
   const t0 = performance.now();
   for (let s = 0; s < labels.length; s += batch) {
     const l = labels.slice(s, s + batch);
-    const x = await sampleDigits(device, dit, l, digitNoise(seeds.slice(s, s + batch), side), { side });
+    const x = await sampleDigits(device, dit, l, digitNoise(seeds.slice(s, s + batch), side), { side, cfg });
     images.set(await x.toFloat32(), s * per);
     x.dispose();
   }

@@ -5,7 +5,7 @@
 import type { Device } from '@cleardit/tensor';
 import type { DitTransformer } from '@cleardit/models';
 import { UsageError } from '../exit.js';
-import { digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 import type { Generated } from './dit.js';
@@ -19,7 +19,7 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
   if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
   if (spec.classId !== undefined && spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
   const steps = spec.steps ?? 20;
-  const cfg = spec.cfgScale ?? 2;
+  const cfg = spec.cfgScale ?? DIGIT_CFG;
   const labels = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];
   report.start(steps, { model: 'dit', width: side * labels.length, height: side });
   const img = await sampleDigits(device, dit, labels, digitNoise(labels.map(() => spec.seed), side), { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) });

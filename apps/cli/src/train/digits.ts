@@ -31,6 +31,12 @@ export function digitNoise(seeds: readonly number[], side = 32): Float32Array {
   return out;
 }
 
+/**
+ * Guidance of digit samples everywhere (grids, distillation data, generate, eval): measured on the
+ * teacher at step ~1,500, 100 samples, Euler 20 steps: 82% class accuracy with CFG 2, 90% with 4.
+ */
+export const DIGIT_CFG = 4;
+
 export interface DigitSampling {
   steps?: number;
   cfg?: number;
@@ -41,7 +47,7 @@ export interface DigitSampling {
 
 /** Euler over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
 export async function sampleDigits(device: Device, dit: DitTransformer, labels: readonly number[], noise: Float32Array, opts: DigitSampling = {}): Promise<Tensor> {
-  const { steps = 20, cfg = 2, side = 32 } = opts;
+  const { steps = 20, cfg = DIGIT_CFG, side = 32 } = opts;
   const B = labels.length;
   const x = tensor(device, noise, [B, 1, side, side]);
   const nulls = labels.map(() => dit.config.numClasses);

@@ -1,4 +1,6 @@
 // Flag parsing helpers: every bad value becomes a one-line UsageError naming the flag.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './exit.js';
 
 export function positiveInt(flag: string, value: string, allowZero = false): number {
@@ -28,4 +30,16 @@ export function numberIn(flag: string, v: string | undefined, lo: number, hi: nu
   const n = Number(v);
   if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${flag} ${v}: expected a number in [${lo}, ${hi}]`);
   return n;
+}
+
+/**
+ * An output path checked before any work: its folder exists, it is not a folder, and an existing file
+ * is only replaced with --overwrite (the atomic write checks again when it writes).
+ */
+export function checkOutputPath(flag: string, path: string, overwrite: boolean): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
+  if (!existsSync(path)) return;
+  if (statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a folder; name a file`);
+  if (!overwrite) throw new UsageError(`${path} exists: pass --overwrite to replace it`);
 }

@@ -9,9 +9,9 @@ import { cleardit, root } from './run.js';
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-generate-'));
 const out = (name: string) => join(dir, name);
 const fixtures = join(root, 'packages/models/test/fixtures');
-// small and quick: the golden tiny latent DiT and SD VAE at 64×64 (8×8 latent, 16 tokens), 3 steps
+// small and quick: the golden tiny latent DiT and SD VAE (2× decoder) at 16×16 (8×8 latent, 16 tokens), 3 steps
 const LATENT_DIT = ['-m', join(fixtures, 'dit-tiny-a.safetensors'), '--vae', join(fixtures, 'sdvae-tiny-a.safetensors')];
-const FAST = [...LATENT_DIT, '-W', '64', '-H', '64', '--steps', '3'];
+const FAST = [...LATENT_DIT, '-W', '16', '-H', '16', '--steps', '3'];
 
 describe('cleardit generate with the default model: the bundled digit student', () => {
   it('writes the ten digits in a row, says which model and attention it used, and takes its attention from the file', () => {
@@ -51,8 +51,8 @@ describe('cleardit generate with a latent DiT (the golden tiny DiT and SD VAE)',
 
   it('writes a valid PNG of the requested size with its parameters in a text chunk', () => {
     const png = decode(first);
-    expect([png.width, png.height]).toEqual([64, 64]);
-    expect(png.text.parameters).toMatch(/Steps: 3, Sampler: DDPM, CFG scale: 4, Class: 0, Seed: 42, Size: 64x64, Model: dit-tiny-a, Attention: full attention/);
+    expect([png.width, png.height]).toEqual([16, 16]);
+    expect(png.text.parameters).toMatch(/Steps: 3, Sampler: DDPM, CFG scale: 4, Class: 0, Seed: 42, Size: 16x16, Model: dit-tiny-a, Attention: full attention/);
     expect(JSON.parse(png.text.cleardit).seed).toBe(42);
   });
 
@@ -91,7 +91,7 @@ describe('cleardit generate with a latent DiT (the golden tiny DiT and SD VAE)',
     const steps = events.filter((e) => e.event === 'step');
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
     expect(steps[0]).toMatchObject({ total: 3 });
-    expect(events[events.length - 1]).toMatchObject({ event: 'done', output: out('json.png'), width: 64, height: 64 });
+    expect(events[events.length - 1]).toMatchObject({ event: 'done', output: out('json.png'), width: 16, height: 16 });
   });
 });
 
@@ -101,9 +101,10 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     ['bad number', ['--steps', 'abc'], /--steps expects a positive integer, got 'abc'/],
     ['missing model file', ['-m', join(dir, 'nope.safetensors')], /--model .*nope.safetensors: no such file/],
     ['wrong-family model', ['-m', join(fixtures, 'sdvae-tiny-a.safetensors')], /this is a VAE decoder; pass it as --vae/],
-    ['impossible size', [...LATENT_DIT, '-W', '100', '-H', '64'], /size 100×64 is not a multiple of 16 pixels/],
+    ['impossible size', [...LATENT_DIT, '-W', '102', '-H', '64'], /size 102×64 is not a multiple of 4 pixels/],
     ['latent model without a VAE', ['-m', join(fixtures, 'dit-tiny-a.safetensors')], /--vae is needed to turn the DiT latent into an image/],
     ['digit class out of range', ['--class', '10'], /--class 10: this model has classes 0\.\.9/],
+    ['size past the adapter limits', [...LATENT_DIT, '-W', '100000', '-H', '100000'], /size 100000×100000: [\d,]+ tokens need \d+ MiB buffers, above this adapter's \d+ MiB per binding/],
     ['unknown bundled name', ['-m', 'digit-nope'], /not a bundled model \(bundled: digit-clear-r4, digit-teacher\)/],
     ['known model without weights', ['-m', 'flux-dev'], /ships no weights for it/],
   ];
@@ -116,6 +117,27 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
       expect(lines).toHaveLength(1);
       expect(existsSync(out(`bad-${name.replace(/ /g, '-')}.png`))).toBe(false);
     });
+});
+
+describe('cleardit generate: sizes and output paths', () => {
+  it('draws a non-square DiT image', () => {
+    const r = cleardit('generate', ...LATENT_DIT, '-W', '32', '-H', '16', '--steps', '2', '-o', out('wide.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const png = decode(readFileSync(out('wide.png')));
+    expect([png.width, png.height]).toEqual([32, 16]);
+  });
+
+  it('checks the output path before loading anything', () => {
+    const t0 = Date.now();
+    let r = cleardit('generate', ...FAST, '-o', join(dir, 'no-such-folder', 'x.png'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--output .*x\.png: the folder .*no-such-folder does not exist/);
+    expect(r.stderr).not.toMatch(/step 1/);
+    r = cleardit('generate', ...FAST, '-o', dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/is a folder; name a file/);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  });
 });
 
 describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoencoder)', () => {
@@ -161,7 +183,7 @@ describe('a 50-step sampling loop compiles nothing after its first step', () => 
   };
   for (const sampler of ['ddpm', 'ddim']) {
     it(`DiT, ${sampler.toUpperCase()} with classifier-free guidance`, () => {
-      const r = cleardit('--verbose', 'generate', ...LATENT_DIT, '-W', '64', '-H', '64', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
+      const r = cleardit('--verbose', 'generate', ...LATENT_DIT, '-W', '16', '-H', '16', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
       expect(r.status, r.stderr).toBe(0);
       const c = compiled(r.stderr);
       expect(c.first).toBeGreaterThan(0);

@@ -46,13 +46,16 @@ export function fluxRope(ids: Float32Array | number[], L: number, axesDim: reado
   return out;
 }
 
-/** DiT's fixed table [G², D]: per token (row r, column c) [E(c) ‖ E(r)], E(q) = [sin(q·ω), cos(q·ω)], ω_k = 10000^(−k/(D/4)). */
-export function ditPosEmbed(grid: number, dim: number): Float32Array {
+/**
+ * DiT's fixed table [H·W, D] for an H×W token grid (H = W = `grid` unless `width` is given): per token
+ * (row r, column c) [E(c) ‖ E(r)], E(q) = [sin(q·ω), cos(q·ω)], ω_k = 10000^(−k/(D/4)).
+ */
+export function ditPosEmbed(grid: number, dim: number, width = grid): Float32Array {
   const quarter = dim / 4;
-  const out = new Float32Array(grid * grid * dim);
+  const out = new Float32Array(grid * width * dim);
   for (let r = 0; r < grid; r++)
-    for (let c = 0; c < grid; c++) {
-      const o = (r * grid + c) * dim;
+    for (let c = 0; c < width; c++) {
+      const o = (r * width + c) * dim;
       for (let k = 0; k < quarter; k++) {
         const w = 1 / 10000 ** (k / quarter);
         out[o + k] = Math.sin(c * w);

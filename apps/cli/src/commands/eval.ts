@@ -13,7 +13,7 @@ import { openCheckpoint } from '@cleardit/models/node';
 import { accuracy, frechetDistance, gaussianOf, predict } from '@cleardit/distill';
 import { loadDigits } from '@cleardit/distill/node';
 import { UsageError } from '../exit.js';
-import { intAtLeast, numberIn, positiveNumbers } from '../parse.js';
+import { checkOutputPath, intAtLeast, numberIn, positiveNumbers } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
 import { DIGIT_CFG, gridPixels, viewDit } from '../train/digits.js';
 import { loadOrTrainClassifier } from '../eval/classifier.js';
@@ -98,7 +98,7 @@ Example:
       const say = (line: string, event: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`));
       const out = String(opts.out);
       const overwrite = opts.overwrite === true;
-      for (const f of [out, `${out}.json`, ...(opts.picture ? [String(opts.picture)] : [])]) if (existsSync(f) && !overwrite) throw new UsageError(`${f} exists: pass --overwrite to replace it`);
+      for (const [flag, f] of [['--out', out], ['--out', `${out}.json`], ...(opts.picture ? [['--picture', String(opts.picture)]] : [])]) checkOutputPath(flag, f, overwrite);
       const scales = positiveNumbers('--scales', String(opts.scales).split(','), true);
       const samples = intAtLeast('--samples', opts.samples as string, 10);
       const cfg = numberIn('--cfg-scale', opts.cfgScale as string, 0, 100);

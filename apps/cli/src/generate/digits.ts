@@ -8,16 +8,17 @@ import { UsageError } from '../exit.js';
 import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
-import type { Generated } from './dit.js';
+import { checkDitSize, type Generated } from './dit.js';
 
 export async function runDigits(device: Device, dit: DitTransformer, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
   const c = dit.config;
-  const side = spec.width ?? c.inputSize;
-  if ((spec.height ?? side) !== side) throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images`);
-  if (side % (2 * c.patchSize)) throw new UsageError(`size ${side}×${side} is not a multiple of ${2 * c.patchSize} pixels`);
+  const side = spec.width ?? spec.height ?? c.inputSize;
+  if ((spec.height ?? side) !== side) throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images here (the grid is a row of squares)`);
+  if (side % c.patchSize) throw new UsageError(`size ${side}×${side} is not a multiple of the patch size ${c.patchSize}`);
   if (spec.initLatent || spec.saveLatent) throw new UsageError('--init-latent and --save-latent are for latent models; a digit model draws pixels directly');
   if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
   if (spec.classId !== undefined && spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
+  checkDitSize(device, c, 2 * (spec.classId === undefined ? c.numClasses : 1), side, side, c.patchSize);
   const steps = spec.steps ?? 20;
   const cfg = spec.cfgScale ?? DIGIT_CFG;
   const labels = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];

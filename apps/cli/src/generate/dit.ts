@@ -19,6 +19,17 @@ export interface Generated {
   params: Record<string, string | number>;
 }
 
+/**
+ * Refuses, before any work, a size whose largest activation (the MLP's hidden layer, batch × tokens ×
+ * 4·width floats) would not fit one storage binding of this adapter.
+ */
+export function checkDitSize(device: Device, c: DitTransformer['config'], batch: number, width: number, height: number, unit: number): void {
+  const tokens = (width / unit) * (height / unit);
+  const bytes = batch * tokens * Math.round(c.hiddenSize * c.mlpRatio) * 4;
+  const max = device.limits.maxStorageBufferBindingSize;
+  if (bytes > max) throw new UsageError(`size ${width}×${height}: ${tokens.toLocaleString('en')} tokens need ${(bytes / 2 ** 20).toFixed(0)} MiB buffers, above this adapter's ${(max / 2 ** 20).toFixed(0)} MiB per binding; pick a smaller size`);
+}
+
 /** Pixels per latent position: 2 per up level after the first (8 for FLUX's and SD's decoders). */
 export const vaeFactor = (vae: VaeDecoder) => 2 ** (vae.config.blockOutChannels.length - 1);
 
@@ -30,6 +41,7 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   const height = spec.height ?? native;
   const unit = f * c.patchSize;
   if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × patch ${c.patchSize})`);
+  checkDitSize(device, c, spec.cfgScale !== undefined && spec.cfgScale <= 1 ? 1 : 2, width, height, unit);
   const classId = spec.classId ?? 0;
   const cfgScale = spec.cfgScale ?? 4;
   if (classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);

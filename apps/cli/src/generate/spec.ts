@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AttentionMode } from '@cleardit/models';
 import { UsageError } from '../exit.js';
-import { positiveInt } from '../parse.js';
+import { checkOutputPath, positiveInt } from '../parse.js';
 
 export interface GenerateSpec {
   model: string;
@@ -80,6 +80,9 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   const attention: AttentionMode | undefined = kind === undefined ? undefined : kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
   const sampler = str('sampler');
   if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
+  const output = str('output') ?? 'output.png';
+  checkOutputPath('--output', output, o.overwrite === true);
+  if (str('saveLatent')) checkOutputPath('--save-latent', str('saveLatent')!, o.overwrite === true);
   const size = (flag: string, v: string | undefined) => (v === undefined ? undefined : positiveInt(flag, v));
   return {
     model,
@@ -98,7 +101,7 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     initLatent: init,
     strength: number('--strength', str('strength'), 0, 1) ?? 0.7,
     saveLatent: str('saveLatent'),
-    output: str('output') ?? 'output.png',
+    output,
     overwrite: o.overwrite === true,
     json: o.json === true,
     adapter,

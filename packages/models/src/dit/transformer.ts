@@ -1,7 +1,7 @@
 // Class-conditional DiT with adaLN-Zero (spec/dit.md §2–5), on diffusers DiTTransformer2DModel names,
 // with facebookresearch/DiT's semantics (the weights were trained with them). The 'diffusers' mode
 // reproduces stock diffusers instead (timestep frequencies /127, MLP-branch LayerNorm eps 1e-5).
-// forward(): latent x [n, C, G₀, G₀], integer timesteps t [n], class ids y [n] → [n, C_out, G₀, G₀].
+// forward(): latent x [n, C, H₀, W₀] (any multiple of the patch), timesteps t [n], class ids y [n] → [n, C_out, H₀, W₀].
 import { type Device, type Tensor, tensor, add, addMul, conv2d, permute, gather, linear, silu } from '@cleardit/tensor';
 import { type DitConfig, ditOutChannels } from './config.js';
 import { Weights } from '../weights.js';
@@ -44,17 +44,19 @@ export class DitTransformer {
     const c = this.config;
     const d = this.device;
     return d.scope(() => {
-      const [n, , g0] = x.shape;
+      const [n, , h0, w0] = x.shape;
       const p = c.patchSize;
-      const G = g0 / p;
+      if (h0 % p || w0 % p) throw new RangeError(`DiT: input ${h0}×${w0} is not a multiple of the patch size ${p}`);
+      const [Gh, Gw] = [h0 / p, w0 / p];
+      const T = Gh * Gw;
       const D = c.hiddenSize;
       const W = (k: string) => this.weights.get(k);
       for (const label of y)
         if (!Number.isInteger(label) || label < 0 || label > c.numClasses) throw new RangeError(`DiT: class ${label} is outside 0..${c.numClasses} (${c.numClasses} is the null class)`);
-      // patch embedding [n, D, G, G] → [n, T, D], plus the fixed 2-D table
-      const pos = ditPosEmbed(G, D);
+      // patch embedding [n, D, Gh, Gw] → [n, T, D], plus the fixed 2-D table
+      const pos = ditPosEmbed(Gh, D, Gw);
       taps.posEmbed?.(pos);
-      let h = add(permute(conv2d(x, W('pos_embed.proj.weight'), { bias: W('pos_embed.proj.bias'), stride: p }).reshape([n, D, G * G]), [0, 2, 1]), tensor(d, pos, [1, G * G, D]));
+      let h = add(permute(conv2d(x, W('pos_embed.proj.weight'), { bias: W('pos_embed.proj.bias'), stride: p }).reshape([n, D, T]), [0, 2, 1]), tensor(d, pos, [1, T, D]));
       // conditioning c = t_emb + y_emb, from block 0's embedder copy
       const e = 'transformer_blocks.0.norm1.emb';
       const temb = timestepEmbedding(t, 256, { factor: 1, freqShift: this.semantics === 'diffusers' ? 1 : 0 });
@@ -62,13 +64,13 @@ export class DitTransformer {
       const yEmb = gather(W(`${e}.class_embedder.embedding_table.weight`), tensor(d, y, [n], 'i32'));
       const cond = add(tEmb, yEmb); // [n, D]
       taps.c?.(cond);
-      const att = this.plans.forGeometry(this.attention, 0, G, G, D / c.numHeads);
+      const att = this.plans.forGeometry(this.attention, 0, Gh, Gw, D / c.numHeads);
       const mlpEps = this.semantics === 'diffusers' ? 1e-5 : 1e-6;
       for (let i = 0; i < c.depth; i++) {
         const b = `transformer_blocks.${i}`;
         const [sMsa, scMsa, gMsa, sMlp, scMlp, gMlp] = chunks(siluLinear(cond, W(`${b}.norm1.linear.weight`), W(`${b}.norm1.linear.bias`)), 6);
         const a = modulate(h, sMsa, scMsa);
-        const heads = (name: string) => permute(this.lin(a, `${b}.attn1.${name}`).reshape([n, G * G, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
+        const heads = (name: string) => permute(this.lin(a, `${b}.attn1.${name}`).reshape([n, T, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
         const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), layerAttention(att, this.weights, `${b}.attn1.spatial_weight`));
         taps.attention?.(i, o);
         h = addMul(h, gMsa, this.lin(o, `${b}.attn1.to_out.0`));
@@ -76,9 +78,9 @@ export class DitTransformer {
       }
       const [shift, scale] = chunks(siluLinear(cond, W('proj_out_1.weight'), W('proj_out_1.bias')), 2);
       const out = this.lin(modulate(h, shift, scale), 'proj_out_2'); // [n, T, p·p·C]
-      // unpatchify, channel fastest: img[n, ch, i·p + a, j·p + b] = out[n, i·G + j, (a·p + b)·C + ch]
+      // unpatchify, channel fastest: img[n, ch, i·p + a, j·p + b] = out[n, i·Gw + j, (a·p + b)·C + ch]
       const C = ditOutChannels(c);
-      return permute(out.reshape([n, G, G, p, p, C]), [0, 5, 1, 3, 2, 4]).reshape([n, C, G * p, G * p]);
+      return permute(out.reshape([n, Gh, Gw, p, p, C]), [0, 5, 1, 3, 2, 4]).reshape([n, C, h0, w0]);
     });
   }
 

@@ -92,6 +92,17 @@ export interface PlanOptions {
 }
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const squeezed = (s: readonly number[]) => s.filter((d) => d !== 1).join(',');
+
+/**
+ * Whether file tensors can be the expected one as shapes, not only as counts: one part has the
+ * expected shape up to size-1 axes (an LDM 1×1 conv [C, C, 1, 1] is a Linear [C, C]); parts
+ * concatenated along rows, or a row block of a fused tensor, share the expected shape past the rows.
+ */
+function shapesFit(parts: readonly (readonly number[])[], expected: readonly number[]): boolean {
+  if (parts.length === 1 && numel(parts[0]) === numel(expected) && squeezed(parts[0]) === squeezed(expected)) return true;
+  return parts.every((p) => squeezed(p.slice(1)) === squeezed(expected.slice(1)));
+}
 
 /**
  * A weight that only ever feeds linear(): 2-D and named `.weight`. In FLUX, DiT and the VAEs that is
@@ -134,10 +145,9 @@ export function planLoad(src: TensorSource, det: Detected, opts: PlanOptions = {
       if (total !== s.totalRows) shapeErrors.push(`'${parts[0]}': ${total} rows, expected ${s.totalRows}`);
       n = (n / total) * (s.rows[1] - s.rows[0]);
     }
-    if (n !== numel(shape)) {
-      const from = parts.map((p) => `${p} [${src.info(p).shape.join(',')}]`).join(' + ');
-      shapeErrors.push(`'${name}': ${from} has ${n} values, expected shape [${shape.join(',')}] (${numel(shape)})`);
-    }
+    const from = () => parts.map((p) => `${p} [${src.info(p).shape.join(',')}]`).join(' + ');
+    if (n !== numel(shape)) shapeErrors.push(`'${name}': ${from()} has ${n} values, expected shape [${shape.join(',')}] (${numel(shape)})`);
+    else if (!shapesFit(parts.map((p) => src.info(p).shape), shape)) shapeErrors.push(`'${name}': ${from()}, expected shape [${shape.join(',')}] (the same count of values in another shape: transposed or misshapen)`);
     const is16 = keptAs16(src, name, shape, parts, opts) !== null;
     const b = storageBytes(is16 ? 'bf16' : 'f32', numel(shape));
     parameters += numel(shape);

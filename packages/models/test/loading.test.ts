@@ -176,12 +176,17 @@ describe('bad checkpoints get one clear error naming file and key', () => {
     await expect(loadModel(d, src, { family: 'flux' })).rejects.toThrowError(/ae-tiny-a.safetensors: this is a vae checkpoint \(ldm names\), not a flux one/);
   });
 
-  it('a wrong-shape tensor and a missing tensor', async () => {
+  it('a wrong-shape tensor, a transposed one and a missing tensor', async () => {
     const { weights, meta } = await goldenTensors('flux-tiny-a.safetensors');
     const bad = { ...weights, 'txt_in.weight': { ...weights['txt_in.weight'], shape: [64, 47], data: weights['txt_in.weight'].data.slice(0, 64 * 47) } };
     const path = join(dir, 'wrong-shape.safetensors');
     writeFileSync(path, encodeSafetensors(bad, meta));
     await expect(loadModel(d, await openCheckpoint(path))).rejects.toThrowError(/wrong-shape.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[64,47\] has 3008 values, expected shape \[64,48\]/);
+    // the same count of values in another shape (a transposed weight) is refused as a shape, not loaded
+    const t = { ...weights, 'txt_in.weight': { ...weights['txt_in.weight'], shape: [48, 64] } };
+    const path3 = join(dir, 'transposed.safetensors');
+    writeFileSync(path3, encodeSafetensors(t, meta));
+    await expect(loadModel(d, await openCheckpoint(path3))).rejects.toThrowError(/transposed.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[48,64\], expected shape \[64,48\] \(the same count of values in another shape/);
     const { ['img_in.bias']: _gone, ...rest } = weights;
     const path2 = join(dir, 'missing.safetensors');
     writeFileSync(path2, encodeSafetensors(rest, meta));

@@ -11,6 +11,7 @@ const FILES: [string, string][] = [
   ['attention', 'clear-attn-a-down.safetensors'],
   ['models', 'flux-tiny-a.safetensors'],
   ['models', 'flux-tiny-a-strong.safetensors'],
+  ['models', 'flux-tiny-a-strong-diffusers.safetensors'],
   ['models', 'ae-tiny-a.safetensors'],
   ['models', 'dit-tiny-a.safetensors'],
   ['models', 'sdvae-tiny-a.safetensors'],

@@ -101,3 +101,50 @@ describe('cleardit flops', () => {
     }
   });
 });
+
+describe('cleardit check: shapes, NaN, and every file reported', () => {
+  const ditGolden = join(root, 'packages', 'models', 'test', 'fixtures', 'dit-tiny-a.safetensors');
+  async function variant(src: string, dst: string, change: (key: string, t: { dtype: SafetensorsDType; shape: number[]; data: Float32Array }) => void): Promise<void> {
+    const r = await SafetensorsReader.open(await FileSource.open(src));
+    const tensors: Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }> = {};
+    for (const k of r.keys()) {
+      tensors[k] = { dtype: 'F32', shape: [...r.info(k).shape], data: await r.readF32(k) };
+      change(k, tensors[k]);
+    }
+    writeFileSync(dst, encodeSafetensors(tensors, { ...r.metadata }));
+    await r.close();
+  }
+
+  it('a reference of the right size in another shape fails as "shapes differ", and NaN is named as NaN', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleardit-check-'));
+    const reshaped = join(dir, 'reshaped.safetensors');
+    await variant(ditGolden, reshaped, (k, t) => {
+      if (k === 'outputs.out') t.shape = [2, 8, 64]; // [2, 8, 8, 8] in another shape
+    });
+    let r = cleardit('check', reshaped);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\n {2}out +shapes differ: \[2,8,8,8\] vs \[2,8,64\] .*FAIL/);
+    const nan = join(dir, 'nan-weights.safetensors');
+    await variant(ditGolden, nan, (k, t) => {
+      if (k === 'weights.proj_out_2.weight') t.data.fill(NaN);
+    });
+    r = cleardit('check', nan);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\n {2}out +NaN in 1024 of 1024 values .*FAIL/);
+  });
+
+  it('runs every file it is given and exits with the worst status, naming the file that cannot run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleardit-check-'));
+    const short = join(dir, 'short-q.safetensors');
+    await variant(golden('clear-attn-a.safetensors'), short, (k, t) => {
+      if (k === 'inputs.q') {
+        t.shape = [t.shape[0], t.shape[1], t.shape[2] - 1, t.shape[3]];
+        t.data = t.data.slice(0, t.shape.reduce((a, b) => a * b, 1));
+      }
+    });
+    const r = cleardit('check', short, golden('clear-attn-a.safetensors'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cleardit: .*short-q\.safetensors: \w+Error: /);
+    expect(r.stdout).toMatch(/clear-attn-a\.safetensors: .*\n[\s\S]*PASS/);
+  });
+});

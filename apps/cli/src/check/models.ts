@@ -4,7 +4,10 @@
 // otherwise. Tolerances are absolute, from the golden README.
 import { type Device, type SafetensorsReader, type Tensor, tensor } from '@cleardit/tensor';
 import { loadModel, ReaderSource, FluxTransformer, DitTransformer, VaeDecoder } from '@cleardit/models';
-import { compare, type Checker, type CheckResult, type CheckRow } from './types.js';
+import { compare, type Checker, type CheckResult, type CheckRow, type Shaped } from './types.js';
+
+/** A tensor's values and shape, read back. */
+const shaped = async (t: Tensor): Promise<Shaped> => ({ data: await t.toArray(), shape: t.shape });
 
 const hasWeights = (r: SafetensorsReader, key: string) => r.has(`weights.${key}`);
 
@@ -16,12 +19,12 @@ const up = async (d: Device, r: SafetensorsReader, k: string) => tensor(d, await
 const nums = async (r: SafetensorsReader, k: string) => Array.from(await r.readF32(k));
 
 /** Compares every outputs.* tensor it produced, skips (and says so) the rest. */
-async function finish(r: SafetensorsReader, title: string, produced: Record<string, ArrayLike<number>>, tolerance: (name: string) => number, skipReason = 'not produced by this model'): Promise<CheckResult> {
+async function finish(r: SafetensorsReader, title: string, produced: Record<string, ArrayLike<number> | Shaped>, tolerance: (name: string) => number, skipReason = 'not produced by this model'): Promise<CheckResult> {
   const rows: CheckRow[] = [];
   const skipped: CheckResult['skipped'] = [];
   for (const key of r.keys().filter((k) => k.startsWith('outputs.'))) {
     const name = key.slice('outputs.'.length);
-    if (produced[name]) rows.push(compare(name, produced[name], await r.readF32(key), tolerance(name), true));
+    if (produced[name]) rows.push(compare(name, produced[name], { data: await r.readF32(key), shape: r.info(key).shape }, tolerance(name), true));
     else skipped.push({ output: name, reason: skipReason });
   }
   return { title, rows, skipped };
@@ -36,9 +39,9 @@ export const fluxChecker: Checker = {
   async run(device, r) {
     const { model } = await loadFrom(device, r);
     const flux = model as FluxTransformer;
-    const got: Record<string, ArrayLike<number>> = {};
+    const got: Record<string, ArrayLike<number> | Shaped> = {};
     const reads: Promise<unknown>[] = [];
-    const grab = (name: string, t: Tensor) => reads.push(t.toArray().then((a) => (got[name] = a)));
+    const grab = (name: string, t: Tensor) => reads.push(shaped(t).then((a) => (got[name] = a)));
     const pred = flux.forward(
       {
         img: await up(device, r, 'inputs.img'),
@@ -51,7 +54,7 @@ export const fluxChecker: Checker = {
       },
       { vec: (t) => grab('vec', t), pe: (pe) => (got.pe = pe), double0: (img, txt) => (grab('double0_img', img), grab('double0_txt', txt)) },
     );
-    got.pred = await pred.toArray();
+    got.pred = await shaped(pred);
     await Promise.all(reads);
     flux.dispose();
     return finish(r, `FLUX transformer (${flux.config.depth}+${flux.config.depthSingleBlocks} blocks, width ${flux.config.hiddenSize})`, got, () => fluxTol(r));
@@ -66,13 +69,13 @@ export const ditChecker: Checker = {
     const dit = model as DitTransformer;
     dit.semantics = opts.ditSemantics;
     const suffix = opts.ditSemantics === 'diffusers' ? '_diffusers' : '';
-    const got: Record<string, ArrayLike<number>> = {};
+    const got: Record<string, ArrayLike<number> | Shaped> = {};
     const reads: Promise<unknown>[] = [];
     const out = dit.forward(await up(device, r, 'inputs.x'), await nums(r, 'inputs.t'), await nums(r, 'inputs.y'), {
-      c: (t) => reads.push(t.toArray().then((a) => (got[`c${suffix}`] = a))),
+      c: (t) => reads.push(shaped(t).then((a) => (got[`c${suffix}`] = a))),
       posEmbed: (p) => (got.pos_embed = p),
     });
-    got[`out${suffix}`] = await out.toArray();
+    got[`out${suffix}`] = await shaped(out);
     await Promise.all(reads);
     dit.dispose();
     // outputs of the other semantics are listed as skipped
@@ -87,7 +90,7 @@ export const vaeChecker: Checker = {
   async run(device, r) {
     const { model, detected } = await loadFrom(device, r);
     const vae = model as VaeDecoder;
-    const image = await vae.decode(await up(device, r, 'inputs.z')).toArray();
+    const image = await shaped(vae.decode(await up(device, r, 'inputs.z')));
     vae.dispose();
     return finish(r, `VAE decoder (${detected.naming} names, latent ${vae.config.latentChannels} channels, scale ${vae.config.scalingFactor}, shift ${vae.config.shiftFactor})`, { image }, () => 5e-5);
   },

@@ -32,15 +32,34 @@ export interface Checker {
   run(device: Device, reader: SafetensorsReader, opts: CheckOptions): Promise<CheckResult>;
 }
 
-export function compare(output: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number, absolute = false): CheckRow {
+/** Values with their shape (a model output, or a reference tensor). */
+export interface Shaped {
+  data: ArrayLike<number>;
+  shape: readonly number[];
+}
+
+const isShaped = (x: ArrayLike<number> | Shaped): x is Shaped => 'shape' in x && 'data' in x;
+const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join(',');
+
+/**
+ * One output against its reference: shapes first (up to size-1 axes; "shapes differ: [a] vs [b]"),
+ * then sizes, then NaN where the reference has a number, then the largest error.
+ */
+export function compare(output: string, gotIn: ArrayLike<number> | Shaped, wantIn: ArrayLike<number> | Shaped, tolerance: number, absolute = false): CheckRow {
+  const got = isShaped(gotIn) ? gotIn.data : gotIn;
+  const want = isShaped(wantIn) ? wantIn.data : wantIn;
+  const fail = (text: string): CheckRow => ({ output, maxAbs: Infinity, maxRel: Infinity, tolerance, absolute, pass: false, text });
+  if (isShaped(gotIn) && isShaped(wantIn) && squeeze(gotIn.shape) !== squeeze(wantIn.shape)) return fail(`shapes differ: [${gotIn.shape.join(',')}] vs [${wantIn.shape.join(',')}]`);
+  if (got.length !== want.length) return fail(`sizes differ: ${got.length} vs ${want.length} values`);
   let maxAbs = 0;
   let scale = 0;
+  let nan = 0;
   for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    maxAbs = Number.isNaN(e) ? Infinity : Math.max(maxAbs, e);
+    if (Number.isNaN(got[i]) && !Number.isNaN(want[i])) nan++;
+    else maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
     scale = Math.max(scale, Math.abs(want[i]));
   }
-  if (got.length !== want.length) maxAbs = Infinity;
+  if (nan) return fail(`NaN in ${nan} of ${want.length} values`);
   const maxRel = maxAbs / (scale || 1);
   return { output, maxAbs, maxRel, tolerance, absolute, pass: (absolute ? maxAbs : maxRel) <= tolerance };
 }

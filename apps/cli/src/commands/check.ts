@@ -10,6 +10,9 @@ import { samplingChecker, scheduleChecker } from '../check/sampling.js';
 import type { Checker, CheckResult } from '../check/types.js';
 import { EXIT } from '../exit.js';
 
+/** Errors that mean the file's contents are unusable (exit 2), rather than cleardit failing (exit 1). */
+const isInputError = (e: Error) => ['ShapeError', 'GeometryError', 'SafetensorsError', 'CheckpointError', 'WeightError', 'RangeError', 'UsageError'].includes(e.name);
+
 /** Checkers in the order they are tried. */
 export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker, samplingChecker, scheduleChecker];
 
@@ -18,7 +21,7 @@ function print(file: string, adapter: string, res: CheckResult): void {
   console.log(`  ${'output'.padEnd(18)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)} ${'tolerance'.padStart(14)}  result`);
   for (const r of res.rows) {
     const nums = r.text ? r.text.padStart(21) : `${r.maxAbs.toExponential(2).padStart(10)} ${r.maxRel.toExponential(2).padStart(10)}`;
-    const tol = r.text ? 'exact' : `${r.tolerance.toExponential(0)} ${r.absolute ? 'abs' : 'rel'}`;
+    const tol = r.text && Number.isFinite(r.maxAbs) ? 'exact' : `${r.tolerance.toExponential(0)} ${r.absolute ? 'abs' : 'rel'}`;
     console.log(`  ${r.output.padEnd(18)} ${nums} ${tol.padStart(14)}  ${r.pass ? 'PASS' : 'FAIL'}`);
   }
   for (const s of res.skipped) console.log(`  ${s.output.padEnd(18)} ${'skipped'.padStart(21)} ${''.padStart(14)}  (${s.reason})`);
@@ -43,7 +46,8 @@ Each file is recognised by its tensor names and metadata:
 Attention errors are relative to the largest output magnitude (1e-4); model errors are absolute
 (FLUX 1e-5, its -strong file 5e-4, DiT 1e-4, decoders 5e-5, as the golden README states).
 Outputs a model cannot produce are listed as skipped, never passed.
-Exit status: 0 all PASS, 1 any FAIL, 2 a file unreadable or not recognised.
+Every file given is checked and reported; the exit status is the worst one: 0 all PASS, 1 any FAIL,
+2 a file unreadable, not recognised, or whose inputs cannot be run (the message names the file).
 
 Example:
   cleardit check ../shared/golden/clear-attn-a.safetensors ../shared/golden/clear-attn-a-down.safetensors`,
@@ -51,12 +55,13 @@ Example:
     .action(async (files: string[], opts: { ditSemantics: 'dit' | 'diffusers' }, cmd: Command) => {
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       let status: number = EXIT.ok;
+      // statuses only rise: 2 (unusable input) outranks 1 (a mismatch)
       for (const file of files) {
         let reader: SafetensorsReader;
         try {
           reader = await SafetensorsReader.open(await FileSource.open(file));
         } catch (e) {
-          process.stderr.write(`cleardit: ${(e as Error).message}\n`);
+          process.stderr.write(`cleardit: ${file}: ${(e as Error).message}\n`);
           status = EXIT.usage;
           continue;
         }
@@ -67,10 +72,20 @@ Example:
           await reader.close();
           continue;
         }
-        const res = await checker.run(device, reader, { ditSemantics: opts.ditSemantics });
+        let res: CheckResult;
+        try {
+          res = await checker.run(device, reader, { ditSemantics: opts.ditSemantics });
+        } catch (e) {
+          // a file whose contents cannot be run (a short input, a bad geometry): say which, go on
+          const err = e as Error;
+          process.stderr.write(`cleardit: ${file}: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
+          status = Math.max(status, isInputError(err) ? EXIT.usage : EXIT.failed);
+          await reader.close();
+          continue;
+        }
         print(file, device.adapter.name, res);
         await reader.close();
-        if (res.rows.some((r) => !r.pass) && status === EXIT.ok) status = EXIT.failed;
+        if (res.rows.some((r) => !r.pass)) status = Math.max(status, EXIT.failed);
       }
       device.destroy();
       process.exit(status);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsReader, encodeSafetensors, type SafetensorsDType } from '@cleardit/tensor';
@@ -146,5 +146,27 @@ describe('cleardit check: shapes, NaN, and every file reported', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cleardit: .*short-q\.safetensors: \w+Error: /);
     expect(r.stdout).toMatch(/clear-attn-a\.safetensors: .*\n[\s\S]*PASS/);
+  });
+});
+
+describe('cleardit check: batches', () => {
+  it('a FLUX sampling file of two items (the golden item twice, its golden outputs twice) passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleardit-check-'));
+    const samplerFixtures = join(root, 'packages', 'sampler', 'test', 'fixtures');
+    const r = await SafetensorsReader.open(await FileSource.open(join(samplerFixtures, 'flux-tiny-a-sampling.safetensors')));
+    const tensors: Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }> = {};
+    for (const k of r.keys()) {
+      const shape = [...r.info(k).shape];
+      const data = await r.readF32(k);
+      // every batched tensor (leading axis 1) becomes two copies; the schedule stays as it is
+      tensors[k] = shape[0] === 1 ? { dtype: 'F32', shape: [2, ...shape.slice(1)], data: Float32Array.from([...data, ...data]) } : { dtype: 'F32', shape, data };
+    }
+    writeFileSync(join(dir, 'batch2-sampling.safetensors'), encodeSafetensors(tensors, { ...r.metadata }));
+    await r.close();
+    writeFileSync(join(dir, 'flux-tiny-a.safetensors'), readFileSync(join(root, 'packages', 'models', 'test', 'fixtures', 'flux-tiny-a.safetensors')));
+    const c = cleardit('check', join(dir, 'batch2-sampling.safetensors'));
+    expect(c.status, c.stdout + c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/batch 2, 4 steps/);
+    expect(c.stdout).toMatch(/\n {2}latent .*PASS/);
   });
 });

@@ -119,6 +119,38 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     });
 });
 
+describe('cleardit generate --batch-count', () => {
+  const maxDiff = (a: Uint8Array | Uint16Array, b: Uint8Array | Uint16Array) => {
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    return m;
+  };
+  it('makes N images from seeds s, s+1, … in one run, each PNG with its own seed; item i is the single run with seed s+i', () => {
+    const r = cleardit('generate', ...FAST, '-s', '10', '-b', '3', '-o', out('batch.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const pngs = [0, 1, 2].map((i) => decode(readFileSync(out(`batch-${i}.png`))));
+    pngs.forEach((p, i) => expect(p.text.parameters).toMatch(new RegExp(`Seed: ${10 + i}, Size: 16x16`)));
+    expect(cleardit('generate', ...FAST, '-s', '11', '-o', out('single-11.png')).status).toBe(0);
+    expect(maxDiff(pngs[1].data, decode(readFileSync(out('single-11.png'))).data)).toBeLessThanOrEqual(2); // batched kernels may round differently
+    expect(maxDiff(pngs[0].data, pngs[1].data)).toBeGreaterThan(10);
+  });
+
+  it('--grid writes the batch as one grid PNG that records the seed range', () => {
+    const r = cleardit('generate', ...FAST, '-s', '10', '-b', '3', '--grid', '-o', out('grid.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const png = decode(readFileSync(out('grid.png')));
+    expect([png.width, png.height]).toEqual([32, 32]);
+    expect(png.text.parameters).toMatch(/Seed: 10-12, Size: 16x16, Batch count: 3/);
+    expect(existsSync(out('grid-0.png'))).toBe(false);
+  });
+
+  it('refuses a batch whose files exist, before any work', () => {
+    const r = cleardit('generate', ...FAST, '-s', '10', '-b', '3', '-o', out('batch.png'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/batch-0\.png exists: pass --overwrite/);
+  });
+});
+
 describe('cleardit generate: sizes and output paths', () => {
   it('draws a non-square DiT image', () => {
     const r = cleardit('generate', ...LATENT_DIT, '-W', '32', '-H', '16', '--steps', '2', '-o', out('wide.png'));
@@ -148,6 +180,18 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
     copyFileSync(join(models, 'flux-tiny-a.safetensors'), out('flux.safetensors'));
   });
   const flux = ['-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', emb, '--steps', '4'];
+
+  it('-b 2 draws two images from seeds s and s+1, the second the single run with seed s+1', () => {
+    let r = cleardit('generate', ...flux, '-W', '16', '-H', '16', '-s', '3', '-b', '2', '-o', out('fluxb.png'));
+    expect(r.status, r.stderr).toBe(0);
+    r = cleardit('generate', ...flux, '-W', '16', '-H', '16', '-s', '4', '-o', out('flux4.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const a = decode(readFileSync(out('fluxb-1.png'))).data;
+    const b = decode(readFileSync(out('flux4.png'))).data;
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    expect(m).toBeLessThanOrEqual(2);
+  });
 
   it('generates from precomputed embeddings, saves the latent, and refines it at a larger size with CLEAR', () => {
     let r = cleardit('generate', ...flux, '-W', '16', '-H', '16', '--save-latent', out('base.safetensors'), '-o', out('flux.png'));

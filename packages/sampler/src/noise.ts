@@ -4,7 +4,7 @@
 // derived from (seed, step index), so any step's noise can be regenerated on its own.
 // Our streams are not PyTorch's: the same seed gives a different image than torch.manual_seed would.
 
-import { type Device, type Tensor, randn, philox } from '@cleardit/tensor';
+import { type Device, type Tensor, randn, philox, normalValues, tensor } from '@cleardit/tensor';
 import { packFluxLatent } from './latent.js';
 
 /** Largest seed: seeds are non-negative integers below 2^53 (the 64-bit Philox key's low 53 bits). */
@@ -44,6 +44,23 @@ export type NoiseSource = (index: number, shape: readonly number[]) => Tensor;
 export function noiseStream(device: Device, seed: number): NoiseSource {
   checkSeed(seed);
   return (index, shape) => seededNoise(device, shape, stepSeed(seed, index));
+}
+
+/**
+ * A batch of noise [seeds.length, …itemShape], item i drawn from seeds[i] alone: item i of a batched
+ * run starts from exactly the noise a single run with seeds[i] starts from.
+ */
+export function seededBatch(device: Device, itemShape: readonly number[], seeds: readonly number[]): Tensor {
+  const per = itemShape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(seeds.length * per);
+  seeds.forEach((s, i) => values.set(normalValues(checkSeed(s), per), i * per));
+  return tensor(device, values, [seeds.length, ...itemShape]);
+}
+
+/** Per-step noise for a batch: item i's noise at step `index` comes from stepSeed(seeds[i], index), as noiseStream(seeds[i]) would draw it. */
+export function noiseStreams(device: Device, seeds: readonly number[]): NoiseSource {
+  seeds.forEach(checkSeed);
+  return (index, shape) => seededBatch(device, shape.slice(1), seeds.map((s) => stepSeed(s, index)));
 }
 
 export interface FluxNoiseOptions {

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { type Device, tensor, full, normalValues, upsampleNearest2x, ref } from '@cleardit/tensor';
 import {
-  resizeLatent, resizeRef, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, fluxSchedule, fluxNoise, seededNoise,
+  resizeLatent, resizeRef, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, fluxSchedule, fluxNoise, seededNoise, seededBatch, noiseStreams,
   stepSeed, noiseStream, checkSeed,
 } from '../src/index.js';
 import { getDevice, maxAbsDiff } from './helpers.js';
@@ -122,5 +122,12 @@ describe('seeded noise', () => {
     expect(stepSeed(9, 3)).toBe(stepSeed(9, 3));
     const src = noiseStream(d, 9);
     expect(await src(3, [8]).toFloat32()).toEqual(normalValues(stepSeed(9, 3), 8));
+  });
+
+  it('a batch draws item i from its own seed, as a single run with that seed would', async () => {
+    const b = await seededBatch(d, [2, 3], [5, 6, 7]).toFloat32();
+    for (const [i, s] of [5, 6, 7].entries()) expect(b.subarray(i * 6, (i + 1) * 6)).toEqual(await seededNoise(d, [1, 2, 3], s).toFloat32());
+    const steps = await noiseStreams(d, [5, 6])(4, [2, 8]).toFloat32();
+    expect(steps.subarray(8)).toEqual(await noiseStream(d, 6)(4, [1, 8]).toFloat32());
   });
 });

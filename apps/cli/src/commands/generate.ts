@@ -4,12 +4,12 @@
 import { type Command, Option } from 'commander';
 import { basename } from 'node:path';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
-import { loadModel, toPixels, describeAttention, DitTransformer, FluxTransformer, VaeDecoder, FULL, type AttentionMode } from '@cleardit/models';
+import { loadModel, describeAttention, DitTransformer, FluxTransformer, VaeDecoder, FULL, type AttentionMode } from '@cleardit/models';
 import { openCheckpoint, defaultMemoryBudget } from '@cleardit/models/node';
 import { UsageError } from '../exit.js';
-import { parseSpec, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
+import { parseSpec, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
 import { makeReporter } from '../generate/progress.js';
-import { encodePng, writePng } from '../generate/png.js';
+import { encodePng, tile, writePng } from '../generate/png.js';
 import { runDit, type Generated } from '../generate/dit.js';
 import { runFlux } from '../generate/flux.js';
 import { runDigits } from '../generate/digits.js';
@@ -23,6 +23,8 @@ export function generateCommand(program: Command): void {
     .option('--embeddings <file>', 'FLUX text conditioning: safetensors with txt [T, 4096] and y [768] (precomputed T5 and CLIP outputs)')
     .option('--steps <n>', 'sampling steps (digits 20, DiT 50, FLUX dev 28, schnell 4)')
     .option('-s, --seed <n>', 'noise seed: the same seed gives the same image in Node and in browsers', '42')
+    .option('-b, --batch-count <n>', 'images in one batched run, from seeds s, s+1, …; written as NAME-0.png … (at most 64)', '1')
+    .option('--grid', 'write a batch as one grid PNG instead of one file per image')
     .option('-W, --width <px>', 'image width in pixels (default: the model\'s native size)')
     .option('-H, --height <px>', 'image height in pixels')
     .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
@@ -110,28 +112,37 @@ Examples:
       if (m instanceof DitTransformer) g = pixels ? await runDigits(device, m, spec, counting, abort.signal) : await runDit(device, m, vae, spec, counting, abort.signal);
       else if (m instanceof FluxTransformer) g = await runFlux(device, m, vae, spec, counting, abort.signal);
       else throw new UsageError(`--model ${spec.model}: not a transformer`);
-      const [image, channels] = g.gray ? [g.gray, 1 as const] : [toPixels(await g.image!.toFloat32(), g.image!.shape)[0], 4 as const];
       const finished = performance.now();
-      const params: Record<string, string | number> = {
-        Steps: g.steps,
-        Sampler: g.sampler,
-        ...g.params,
-        Seed: spec.seed,
-        Size: `${g.width}x${g.height}`,
-        Model: modelName,
-        Attention: describeAttention(attention),
-        Adapter: device.adapter.name,
-        Version: 'cleardit 0.1.0',
+      // the PNG text of image i (seed spec.seed + i), or of the grid of them all
+      const textFor = (seed: string | number, batch: number) => {
+        const params: Record<string, string | number> = {
+          Steps: g.steps,
+          Sampler: g.sampler,
+          ...g.params,
+          Seed: seed,
+          Size: `${g.width}x${g.height}`,
+          ...(batch > 1 ? { 'Batch count': batch } : {}),
+          Model: modelName,
+          Attention: describeAttention(attention),
+          Adapter: device.adapter.name,
+          Version: 'cleardit 0.1.0',
+        };
+        return {
+          parameters: Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', '),
+          // what made the image, not where it went: the same request gives the same bytes at any path
+          cleardit: JSON.stringify({ ...spec, seed, attention, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
+        };
       };
-      const text = {
-        parameters: Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', '),
-        // what made the image, not where it went: the same request gives the same bytes at any path
-        cleardit: JSON.stringify({ ...spec, attention, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
-      };
-      await writePng(spec.output, encodePng(image, g.width, g.height, text, channels), spec.overwrite);
+      const B = g.pictures.length;
+      const paths = outputPaths(spec.output, B, spec.grid);
+      if (B > 1 && spec.grid) {
+        const cols = Math.ceil(Math.sqrt(B));
+        const sheet = tile(g.pictures, g.width, g.height, g.channels, cols);
+        await writePng(spec.output, encodePng(sheet.pixels, sheet.width, sheet.height, textFor(`${spec.seed}-${spec.seed + B - 1}`, B), g.channels), spec.overwrite);
+      } else for (let i = 0; i < B; i++) await writePng(paths[i], encodePng(g.pictures[i], g.width, g.height, textFor(spec.seed + i, 1), g.channels), spec.overwrite);
       if (spec.saveLatent && g.latent)
-        await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: text.parameters }, { overwrite: spec.overwrite });
-      report.done(spec.output, { width: g.width, height: g.height });
+        await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: textFor(spec.seed, B).parameters }, { overwrite: spec.overwrite });
+      report.done(paths.join(', '), { width: g.width, height: g.height, files: paths });
       if (verbose && !spec.json) {
         const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
         const c = device.counters;

@@ -8,7 +8,7 @@ import { UsageError } from '../exit.js';
 import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
-import { checkDitSize, type Generated } from './dit.js';
+import { batchSeeds, checkDitSize, type Generated } from './dit.js';
 
 export async function runDigits(device: Device, dit: DitTransformer, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
   const c = dit.config;
@@ -18,13 +18,19 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
   if (spec.initLatent || spec.saveLatent) throw new UsageError('--init-latent and --save-latent are for latent models; a digit model draws pixels directly');
   if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
   if (spec.classId !== undefined && spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
-  checkDitSize(device, c, 2 * (spec.classId === undefined ? c.numClasses : 1), side, side, c.patchSize);
+  const seeds = batchSeeds(spec);
+  const perSeed = spec.classId === undefined ? c.numClasses : 1;
+  checkDitSize(device, c, 2 * perSeed * seeds.length, side, side, c.patchSize);
   const steps = spec.steps ?? 20;
   const cfg = spec.cfgScale ?? DIGIT_CFG;
-  const labels = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];
-  report.start(steps, { model: 'dit', width: side * labels.length, height: side });
-  const img = await sampleDigits(device, dit, labels, digitNoise(labels.map(() => spec.seed), side), { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) });
-  const g = gridPixels(await img.toFloat32(), labels.length, side);
+  // per seed: the ten classes (or the one asked for), each from that seed's noise
+  const classes = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];
+  const labels = seeds.flatMap(() => classes);
+  report.start(steps, { model: 'dit', width: side * perSeed, height: side });
+  const img = await sampleDigits(device, dit, labels, digitNoise(seeds.flatMap((s) => classes.map(() => s)), side), { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) });
+  const values = await img.toFloat32();
   img.dispose();
-  return { gray: g.pixels, width: g.width, height: g.height, steps, sampler: 'Euler', params: { 'CFG scale': cfg, Class: spec.classId ?? '0-9' } };
+  const per = perSeed * side * side;
+  const pictures = seeds.map((_, i) => gridPixels(values.subarray(i * per, (i + 1) * per), perSeed, side).pixels);
+  return { pictures, channels: 1, width: side * perSeed, height: side, steps, sampler: 'Euler', params: { 'CFG scale': cfg, Class: spec.classId ?? '0-9' } };
 }

@@ -1,17 +1,18 @@
 // DiT pipeline: seeded noise → DDPM (or DDIM) with classifier-free guidance → SD-VAE decode.
 import type { Device, Tensor } from '@cleardit/tensor';
 import { DitTransformer, VaeDecoder } from '@cleardit/models';
-import { diffusionSchedule, ddpm, ddim, seededNoise, noiseStream } from '@cleardit/sampler';
+import { diffusionSchedule, ddpm, ddim, seededBatch, noiseStreams } from '@cleardit/sampler';
+import { toPixels } from '@cleardit/models';
 import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 
 export interface Generated {
-  /** Latent models: the final latent and the decoded image [1, 3, H, W]. */
+  /** One picture per seed (spec.seed + i), row-major: RGBA, or grayscale when `channels` is 1. */
+  pictures: Uint8Array[];
+  channels: 1 | 4;
+  /** Latent models: the final latents [B, …] (for --save-latent). */
   latent?: Tensor;
-  image?: Tensor;
-  /** Pixel models: grayscale pixels, row-major. */
-  gray?: Uint8Array;
   width: number;
   height: number;
   steps: number;
@@ -30,6 +31,9 @@ export function checkDitSize(device: Device, c: DitTransformer['config'], batch:
   if (bytes > max) throw new UsageError(`size ${width}×${height}: ${tokens.toLocaleString('en')} tokens need ${(bytes / 2 ** 20).toFixed(0)} MiB buffers, above this adapter's ${(max / 2 ** 20).toFixed(0)} MiB per binding; pick a smaller size`);
 }
 
+/** The seeds of a batched run: spec.seed, spec.seed + 1, … (one image each). */
+export const batchSeeds = (spec: GenerateSpec) => Array.from({ length: spec.batchCount }, (_, i) => spec.seed + i);
+
 /** Pixels per latent position: 2 per up level after the first (8 for FLUX's and SD's decoders). */
 export const vaeFactor = (vae: VaeDecoder) => 2 ** (vae.config.blockOutChannels.length - 1);
 
@@ -41,7 +45,7 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   const height = spec.height ?? native;
   const unit = f * c.patchSize;
   if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × patch ${c.patchSize})`);
-  checkDitSize(device, c, spec.cfgScale !== undefined && spec.cfgScale <= 1 ? 1 : 2, width, height, unit);
+  checkDitSize(device, c, (spec.cfgScale !== undefined && spec.cfgScale <= 1 ? 1 : 2) * spec.batchCount, width, height, unit);
   const classId = spec.classId ?? 0;
   const cfgScale = spec.cfgScale ?? 4;
   if (classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
@@ -50,12 +54,15 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   const sampler = spec.sampler ?? 'ddpm';
   if (sampler === 'euler') throw new UsageError('--sampler euler is FLUX\'s; DiT samples with ddpm or ddim');
   const schedule = diffusionSchedule({ respacing: String(steps) });
-  const x = seededNoise(device, [1, c.inChannels, height / f, width / f], spec.seed);
+  const seeds = batchSeeds(spec);
+  const x = seededBatch(device, [c.inChannels, height / f, width / f], seeds);
   const model = (xt: Tensor, t: number, labels: readonly number[]) => dit.forward(xt, labels.map(() => t), [...labels]);
-  const common = { model, x, schedule, labels: [classId], guidanceScale: cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
+  const common = { model, x, schedule, labels: seeds.map(() => classId), guidanceScale: cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
   report.start(steps, { model: 'dit', width, height });
-  const latent = sampler === 'ddim' ? await ddim(common) : await ddpm({ ...common, noise: noiseStream(device, spec.seed + 1) });
+  const latent = sampler === 'ddim' ? await ddim(common) : await ddpm({ ...common, noise: noiseStreams(device, seeds.map((s) => s + 1)) });
   x.dispose();
   const image = vae.decode(latent);
-  return { latent, image, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': cfgScale, Class: classId } };
+  const pictures = toPixels(await image.toFloat32(), image.shape);
+  image.dispose();
+  return { pictures, channels: 4, latent, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': cfgScale, Class: classId } };
 }

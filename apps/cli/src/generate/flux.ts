@@ -1,13 +1,13 @@
 // FLUX pipeline: precomputed text embeddings (until text encoders exist), seeded packed noise (or an
 // img2img start from a saved latent, resized), Euler on the rectified flow, unpack, autoencoder decode.
-import { type Device, type Tensor, tensor, SafetensorsReader } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, concat, SafetensorsReader } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
-import { FluxTransformer, VaeDecoder, imageIds } from '@cleardit/models';
-import { fluxSchedule, eulerFlow, seededNoise, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, resizeLatent } from '@cleardit/sampler';
+import { FluxTransformer, VaeDecoder, imageIds, toPixels } from '@cleardit/models';
+import { fluxSchedule, eulerFlow, seededBatch, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, resizeLatent } from '@cleardit/sampler';
 import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
-import { vaeFactor, type Generated } from './dit.js';
+import { batchSeeds, vaeFactor, type Generated } from './dit.js';
 
 /** txt [T, ctx] (or [1, T, ctx]) and y [vec] (or [1, vec]) from a safetensors file, checked against the model. */
 async function embeddings(device: Device, path: string, flux: FluxTransformer): Promise<{ txt: Tensor; y: Tensor; T: number }> {
@@ -41,9 +41,14 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
   const dev = flux.config.guidanceEmbed;
   const steps = spec.steps ?? (dev ? 28 : 4);
   const [h, w] = [height / unit, width / unit];
-  const { txt, y } = await embeddings(device, spec.embeddings, flux);
+  const seeds = batchSeeds(spec);
+  const B = seeds.length;
+  const one = await embeddings(device, spec.embeddings, flux);
+  // every image of the batch has the same prompt; item i its own noise (seed + i)
+  const repeat = (t: Tensor) => (B === 1 ? t : concat(Array<Tensor>(B).fill(t), 0));
+  const [txt, y] = [repeat(one.txt), repeat(one.y)];
   const schedule = fluxSchedule({ steps, imageSeqLen: h * w, shift: dev });
-  const noise = packFluxLatent(seededNoise(device, [1, channels, 2 * h, 2 * w], spec.seed));
+  const noise = packFluxLatent(seededBatch(device, [channels, 2 * h, 2 * w], seeds));
   let x = noise;
   let startIndex = 0;
   if (spec.initLatent) {
@@ -54,12 +59,12 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
     if (z.rank !== 4 || z.shape[1] !== channels) throw new UsageError(`--init-latent ${spec.initLatent}: 'latent' is [${z.shape.join(',')}], expected [1, ${channels}, h, w]`);
     const start = img2imgStart(schedule, spec.strength);
     startIndex = start.startIndex;
-    x = img2imgLatent(packFluxLatent(resizeLatent(z, 2 * h, 2 * w)), noise, start.t);
+    x = img2imgLatent(repeat(packFluxLatent(resizeLatent(z, 2 * h, 2 * w))), noise, start.t);
   }
   const ids = imageIds(h, w);
   report.start(steps - startIndex, { model: 'flux', width, height });
   const packed = await eulerFlow({
-    model: (xt, t, _c, g) => flux.forward({ img: xt, imgIds: ids, txt, timesteps: [t], y, guidance: g === undefined ? undefined : [g] }),
+    model: (xt, t, _c, g) => flux.forward({ img: xt, imgIds: ids, txt, timesteps: Array<number>(B).fill(t), y, guidance: g === undefined ? undefined : Array<number>(B).fill(g) }),
     x,
     schedule,
     cond: null,
@@ -70,5 +75,7 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
   });
   const latent = unpackFluxLatent(packed, 2 * h, 2 * w);
   const image = vae.decode(latent);
-  return { latent, image, width, height, steps: steps - startIndex, sampler: 'Euler', params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) } };
+  const pictures = toPixels(await image.toFloat32(), image.shape);
+  image.dispose();
+  return { pictures, channels: 4, latent, width, height, steps: steps - startIndex, sampler: 'Euler', params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) } };
 }

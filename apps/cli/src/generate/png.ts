@@ -18,3 +18,15 @@ export function readPngInfo(bytes: Uint8Array): { width: number; height: number;
   const img = decode(bytes);
   return { width: img.width, height: img.height, text: img.text };
 }
+
+/** Pictures of one size (`channels` values a pixel) tiled row by row into `cols` columns. */
+export function tile(pictures: readonly Uint8Array[], width: number, height: number, channels: number, cols: number): { pixels: Uint8Array; width: number; height: number } {
+  const rows = Math.ceil(pictures.length / cols);
+  const W = cols * width;
+  const pixels = new Uint8Array(W * rows * height * channels);
+  pictures.forEach((p, i) => {
+    const [r, c] = [Math.floor(i / cols), i % cols];
+    for (let y = 0; y < height; y++) pixels.set(p.subarray(y * width * channels, (y + 1) * width * channels), ((r * height + y) * W + c * width) * channels);
+  });
+  return { pixels, width: W, height: rows * height };
+}

@@ -12,6 +12,10 @@ export interface GenerateSpec {
   bundled: boolean;
   steps?: number;
   seed: number;
+  /** Images in one batched run, from seeds seed, seed + 1, … */
+  batchCount: number;
+  /** Write a batch as one grid PNG instead of one file per image. */
+  grid: boolean;
   width?: number;
   height?: number;
   guidance: number;
@@ -56,6 +60,14 @@ function number(flag: string, v: string | undefined, lo: number, hi: number): nu
   return n;
 }
 
+/** Where a run's PNGs go: the output itself, or name-0.png … name-(N−1).png for a batch without --grid. */
+export function outputPaths(output: string, batchCount: number, grid: boolean): string[] {
+  if (batchCount === 1 || grid) return [output];
+  const dot = output.lastIndexOf('.');
+  const [stem, ext] = dot > output.lastIndexOf('/') ? [output.slice(0, dot), output.slice(dot)] : [output, ''];
+  return Array.from({ length: batchCount }, (_, i) => `${stem}-${i}${ext}`);
+}
+
 export function parseSpec(o: Record<string, string | boolean | undefined>, adapter: string | undefined): GenerateSpec {
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   let model = str('model') ?? DEFAULT_MODEL;
@@ -81,7 +93,10 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   const sampler = str('sampler');
   if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
   const output = str('output') ?? 'output.png';
-  checkOutputPath('--output', output, o.overwrite === true);
+  const batchCount = str('batchCount') === undefined ? 1 : positiveInt('--batch-count', str('batchCount')!);
+  if (batchCount > 64) throw new UsageError(`--batch-count ${batchCount}: at most 64 images in one run`);
+  const grid = o.grid === true;
+  for (const path of outputPaths(output, batchCount, grid)) checkOutputPath('--output', path, o.overwrite === true);
   if (str('saveLatent')) checkOutputPath('--save-latent', str('saveLatent')!, o.overwrite === true);
   const size = (flag: string, v: string | undefined) => (v === undefined ? undefined : positiveInt(flag, v));
   return {
@@ -91,6 +106,8 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     bundled,
     steps: str('steps') === undefined ? undefined : positiveInt('--steps', str('steps')!),
     seed: str('seed') === undefined ? 42 : positiveInt('--seed', str('seed')!, true),
+    batchCount,
+    grid,
     width: size('--width', str('width')),
     height: size('--height', str('height')),
     guidance: number('--guidance', str('guidance'), 0, 100) ?? 3.5,

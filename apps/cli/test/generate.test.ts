@@ -120,7 +120,7 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
 });
 
 describe('cleardit generate --batch-count', () => {
-  const maxDiff = (a: Uint8Array | Uint16Array, b: Uint8Array | Uint16Array) => {
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     let m = 0;
     for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
     return m;

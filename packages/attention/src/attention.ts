@@ -82,7 +82,7 @@ function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: 
     scale,
     chunk: chunkFor(D, dp.device.limits.maxComputeWorkgroupStorageSize),
     segmentOffset: t.items.length,
-    tokensPerInvocation: dp.device.adapter.software ? softwareTokensPerInvocation(D) : 1,
+    tokensPerInvocation: dp.device.kernels === 'software' ? softwareTokensPerInvocation(D) : 1,
   };
   // the plan's key names its geometry; everything else that shapes the text is listed beside it
   const { plan, ...rest } = shape;

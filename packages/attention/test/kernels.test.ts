@@ -93,6 +93,20 @@ describe('fused CLEAR kernels against the dense reference', () => {
   });
 });
 
+describe('the hardware variant (one token per invocation), forced on this adapter', () => {
+  it('CLEAR forward and backward, with and without pooled keys, head dims 16 and 64', async () => {
+    const before = d.kernels;
+    d.kernels = 'hardware';
+    try {
+      await checkClear({ height: 6, width: 7, textLength: 5, radius: 3 }, 1, 2, 16, 101);
+      await checkClear({ height: 8, width: 8, textLength: 2, radius: 2, downFactor: 2 }, 2, 1, 16, 102);
+      await checkClear({ height: 10, width: 9, textLength: 3, radius: 3 }, 1, 1, 64, 103);
+    } finally {
+      d.kernels = before;
+    }
+  });
+});
+
 describe('fused full attention', () => {
   it('forward and backward against the reference, Lq ≠ Lk, odd lengths', async () => {
     for (const [i, [B, H, Lq, Lk, D]] of [[1, 1, 1, 1, 4], [2, 3, 33, 70, 16], [1, 2, 129, 65, 64]].entries()) {

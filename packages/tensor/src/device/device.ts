@@ -67,12 +67,19 @@ export class Device {
   tape: Tape | null = null;
   /** Counters for benchmarks and tests. */
   readonly counters = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
+  /**
+   * Which kernel variants the ops pick: 'software' (CPU-shaped: one invocation per row, several
+   * tokens per attention invocation, the CPU matmul) or 'hardware' (GPU-shaped). The adapter decides
+   * by default; tests force 'hardware' on a software adapter so the kernels every GPU runs are tested.
+   */
+  kernels: 'software' | 'hardware';
 
   constructor(
     readonly gpu: GPUDevice,
     readonly adapter: AdapterDescription,
   ) {
     this.features = new Set(gpu.features as unknown as Iterable<string>);
+    this.kernels = adapter.software ? 'software' : 'hardware';
     this.limits = gpu.limits;
     this.pool = new BufferPool(gpu, gpu.limits.maxBufferSize);
     this.paramAlign = Math.max(MAX_PARAM_BYTES, gpu.limits.minUniformBufferOffsetAlignment);

@@ -131,6 +131,8 @@ export interface CreateDeviceOptions {
    * Defaults to the CLEARDIT_ADAPTER environment variable.
    */
   adapter?: string;
+  /** Force the kernel variants ('hardware' or 'software'; default: the adapter's kind, or CLEARDIT_KERNELS). */
+  kernels?: 'hardware' | 'software';
 }
 
 function kindsFor(want: string): AdapterKind[] {
@@ -177,6 +179,11 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<D
         : `asked for '${want}'${options.adapter ? '' : ' (CLEARDIT_ADAPTER)'}`;
     const device = await Device.fromAdapter(p.adapter, d);
     (device as unknown as { keepAlive: unknown }).keepAlive = p.gpu; // the Dawn instance must outlive the device
+    const kernels = options.kernels ?? process.env.CLEARDIT_KERNELS;
+    if (kernels !== undefined && kernels !== '') {
+      if (kernels !== 'hardware' && kernels !== 'software') throw new AdapterError(`kernel variants '${kernels}' (CLEARDIT_KERNELS): expected hardware or software`);
+      device.kernels = kernels;
+    }
     return device;
   }
   throw new AdapterError(`no WebGPU adapter matches '${want}'. Tried: ${tried.join('; ')}. Run scripts/setup.sh to install the software adapters.`);

@@ -1,5 +1,5 @@
 // The matmul kernel for software adapters (llvmpipe, SwiftShader). Same contract as matmul.ts;
-// chosen by matmul() when device.adapter.software is true.
+// chosen by matmul() when device.kernels is 'software'.
 //
 // Cost model (Mesa 22.3 llvmpipe, gallivm lp_bld_nir_soa.c; checked against measurements):
 // - One invocation per SIMD lane (8 lanes of f32 in a 256-bit vector); a workgroup runs on one

@@ -37,7 +37,7 @@ export interface MatmulTiles {
 /** Tile shapes measured best per adapter kind (benchmarks/matmul-tiles.ts); small problems get smaller tiles. */
 export function tilesFor(device: Device, m: number, n: number): MatmulTiles {
   const big = m * n >= 256 * 256;
-  if (device.adapter.software) return big ? { TM: 64, TN: 64, TK: 16, RM: 8, RN: 8 } : { TM: 32, TN: 32, TK: 16, RM: 4, RN: 4 };
+  if (device.kernels === 'software') return big ? { TM: 64, TN: 64, TK: 16, RM: 8, RN: 8 } : { TM: 32, TN: 32, TK: 16, RM: 4, RN: 4 };
   return big ? { TM: 64, TN: 64, TK: 16, RM: 4, RN: 4 } : { TM: 32, TN: 32, TK: 16, RM: 2, RN: 2 };
 }
 
@@ -91,7 +91,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   const aOff = batchOffset(aBatch, batch, M * K, 'aStride');
   const bOff = batchOffset(bBatch, batch, K * N, 'bStride');
   const params = { M, N, K, alpha: opts.alpha ?? 1, aStride: aOff.stride, bStride: bOff.stride, splits: 1, kq: Math.ceil(K / 4) };
-  if (device.adapter.software && !tiles) {
+  if (device.kernels === 'software' && !tiles) {
     const geometry = { M, N, K, transposeA: ta, transposeB: tb, bias: !!opts.bias, aBase: aOff.expr, bBase: bOff.expr, ...(b16 && { b16 }) };
     const plan = memo(`cpu-matmul:${cpuMatmulVariant(geometry)}`, () => cpuMatmulKernel(geometry));
     const splits = cpuMatmulSplits(M, N, K, !!opts.bias);

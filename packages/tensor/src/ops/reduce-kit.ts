@@ -37,7 +37,7 @@ export type RowMode = 'thread' | 'group';
 
 /** Threads per row on software adapters when there are enough rows to fill their cores' lanes. */
 export function rowMode(device: Device, rows: number): RowMode {
-  return device.adapter.software && rows >= 256 ? 'thread' : 'group';
+  return device.kernels === 'software' && rows >= 256 ? 'thread' : 'group';
 }
 
 export interface RowKit {

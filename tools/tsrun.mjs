@@ -57,4 +57,10 @@ await build({
 });
 process.argv = [process.argv[0], resolve(entry), ...args];
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+// a signal that would end the process without 'exit' (no handler of the entry's own) still cleans up
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.once(sig, () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  });
 await import(pathToFileURL(out).href);

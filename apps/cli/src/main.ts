@@ -41,6 +41,12 @@ try {
     process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
   const err = e as Error;
+  if (err.name === 'SamplingAborted') {
+    // Ctrl-C: the loop stopped between steps; nothing was written
+    process.stderr.write(`cleardit: interrupted: ${err.message}; no output written\n`);
+    process.exit(130);
+  }
   process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
-  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError'].includes(err.name) ? EXIT.usage : EXIT.failed);
+  // problems with what the user gave (flags, files, their shapes and geometry) exit 2; the rest 1
+  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError', 'ShapeError', 'GeometryError', 'DeviceLimitError'].includes(err.name) ? EXIT.usage : EXIT.failed);
 }

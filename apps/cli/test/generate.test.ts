@@ -104,6 +104,12 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     ['impossible size', [...LATENT_DIT, '-W', '102', '-H', '64'], /size 102×64 is not a multiple of 4 pixels/],
     ['latent model without a VAE', ['-m', join(fixtures, 'dit-tiny-a.safetensors')], /--vae is needed to turn the DiT latent into an image/],
     ['digit class out of range', ['--class', '10'], /--class 10: this model has classes 0\.\.9/],
+    ['a sampler that does not fit the model', [...LATENT_DIT, '--sampler', 'euler'], /--sampler euler is FLUX's; DiT samples with ddpm or ddim/],
+    ['--init-latent with DiT', [...LATENT_DIT, '--init-latent', join(fixtures, 'dit-tiny-a.safetensors')], /--init-latent is for FLUX/],
+    ['a missing --init-latent', [...LATENT_DIT, '--init-latent', join(dir, 'nope.safetensors')], /--init-latent .*nope\.safetensors: no such file/],
+    ['a transformer given as --vae', ['-m', join(fixtures, 'dit-tiny-a.safetensors'), '--vae', join(fixtures, 'dit-tiny-a.safetensors')], /--vae .*: this is a dit checkpoint, not a VAE decoder/],
+    ['--strength out of range', [...LATENT_DIT, '--strength', '1.5'], /--strength expects a number in \[0, 1\], got '1\.5'/],
+    ['--down-factor 0', [...LATENT_DIT, '--attention', 'clear', '--down-factor', '0'], /--down-factor expects a positive integer, got '0'/],
     ['size past the adapter limits', [...LATENT_DIT, '-W', '100000', '-H', '100000'], /size 100000×100000: [\d,]+ tokens need \d+ MiB buffers, above this adapter's \d+ MiB per binding/],
     ['unknown bundled name', ['-m', 'digit-nope'], /not a bundled model \(bundled: digit-clear-r4, digit-teacher\)/],
     ['known model without weights', ['-m', 'flux-dev'], /ships no weights for it/],
@@ -149,6 +155,36 @@ describe('cleardit generate --batch-count', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/batch-0\.png exists: pass --overwrite/);
   });
+});
+
+describe('cleardit generate: CLEAR options and Ctrl-C', () => {
+  it('--down-factor and --proportional-scale are used and recorded', () => {
+    const r = cleardit('generate', ...FAST, '--attention', 'clear', '--radius', '2', '--down-factor', '2', '--proportional-scale', '-o', out('pooled.png'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(decode(readFileSync(out('pooled.png'))).text.parameters).toMatch(/Attention: CLEAR r=2, down factor 2, proportional scale/);
+  });
+
+  it('Ctrl-C mid-run stops within a step, exits 130 and leaves no PNG, half-written or whole', async () => {
+    const { spawn } = await import('node:child_process');
+    const png = out('interrupted.png');
+    const child = spawn(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'generate', ...LATENT_DIT, '-W', '16', '-H', '16', '--steps', '400', '-o', png], { cwd: root });
+    let stderr = '';
+    let interruptedAt = 0;
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (!interruptedAt && /step 3\/400/.test(stderr)) {
+        interruptedAt = Date.now();
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(interruptedAt, stderr).toBeGreaterThan(0);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted: sampling aborted after \d+ of 400 steps; no output written/);
+    expect(Date.now() - interruptedAt).toBeLessThan(10_000);
+    expect(existsSync(png)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('interrupted.png'))).toEqual([]);
+  }, 120_000);
 });
 
 describe('cleardit generate: sizes and output paths', () => {

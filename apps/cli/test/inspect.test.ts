@@ -49,4 +49,12 @@ describe('cleardit inspect', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not a checkpoint cleardit knows/);
   });
+
+  it('--json prints one JSON object on failure too, with the error', () => {
+    const r = cleardit('inspect', '--json', join(root, 'packages/attention/test/fixtures/clear-attn-a.safetensors'));
+    expect(r.status).toBe(2);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ loadable: false, error: { name: 'CheckpointError' } });
+    expect(j.error.message).toMatch(/not a checkpoint cleardit knows/);
+  });
 });

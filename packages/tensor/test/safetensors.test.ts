@@ -316,6 +316,12 @@ describe('malformed files', () => {
     await expectBad(rawFile('{"x": {"dtype": "F32",'), 'badjson.safetensors', 'not valid JSON');
   });
 
+  it('JSON nested 100,000 deep, in the metadata or in a shape, is an error naming the file', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    await expectBad(rawFile(`{"__metadata__":{"a":${deep}}}`), 'deep-meta.safetensors', "__metadata__ 'a' is a deeply nested array");
+    await expectBad(rawFile(`{"t":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`), 'deep-shape.safetensors', "tensor 't' has shape a deeply nested array");
+  });
+
   it('JSON that is not an object', async () => {
     await expectBad(rawFile('[1, 2]'), 'array.safetensors', 'not a JSON object');
   });

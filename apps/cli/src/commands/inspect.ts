@@ -23,8 +23,17 @@ Example:
   cleardit inspect flux1-dev.safetensors`,
     )
     .action(async (path: string, opts: { json?: boolean }, cmd: Command) => {
-      const src = await openCheckpoint(path);
-      const det = detect(src);
+      let src: Awaited<ReturnType<typeof openCheckpoint>>;
+      let det: ReturnType<typeof detect>;
+      try {
+        src = await openCheckpoint(path);
+        det = detect(src);
+      } catch (e) {
+        // --json promises one JSON object on stdout, failures included
+        const err = e as Error;
+        if (opts.json) console.log(JSON.stringify({ file: path, loadable: false, error: { name: err.name, message: err.message } }, null, 2));
+        throw e;
+      }
       const plan = planLoad(src, det);
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const budget = defaultMemoryBudget(device);

@@ -38,7 +38,7 @@ const show = (v: unknown): string => {
     const s = JSON.stringify(v);
     return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
-    return String(v);
+    return Array.isArray(v) ? 'a deeply nested array' : typeof v; // String() of a deep value overflows too
   }
 };
 
@@ -59,6 +59,16 @@ export function checkHeaderLength(name: string, fileSize: number, headerLen: big
 
 /** Decodes and validates the header. `headerBytes` are the `headerLen` bytes after the length prefix. */
 export function parseHeader(name: string, fileSize: number, headerLen: bigint | number, headerBytes: Uint8Array): SafetensorsHeader {
+  try {
+    return parseHeaderUnguarded(name, fileSize, headerLen, headerBytes);
+  } catch (e) {
+    // JSON nested thousands deep overflows the stack somewhere in the checks: say so, with the file
+    if (e instanceof RangeError) throw new SafetensorsError(name, `header is nested too deeply to read (${e.message})`);
+    throw e;
+  }
+}
+
+function parseHeaderUnguarded(name: string, fileSize: number, headerLen: bigint | number, headerBytes: Uint8Array): SafetensorsHeader {
   const len = checkHeaderLength(name, fileSize, headerLen);
   if (headerBytes.length !== len) throw new SafetensorsError(name, `header should be ${len} bytes but ${headerBytes.length} were read`);
   const dataStart = 8 + len;

@@ -60,6 +60,6 @@ describe('VAE decoders', () => {
     const { r, model, detected } = await load('sdvae-tiny-a.safetensors');
     expect(detected.naming).toBe('diffusers');
     const img = await (model as VaeDecoder).decode(await input(d, r, 'inputs.z')).toArray();
-    expect(maxAbs(img, await r.readF32('outputs.image'))).toBeLessThan(5e-5);
+    expect(maxAbs(img, await r.readF32('outputs.image'))).toBeLessThan(1e-5); // a wrong GroupNorm eps moves it by 3.1e-5 (golden README)
   });
 });

@@ -92,6 +92,6 @@ export const vaeChecker: Checker = {
     const vae = model as VaeDecoder;
     const image = await shaped(vae.decode(await up(device, r, 'inputs.z')));
     vae.dispose();
-    return finish(r, `VAE decoder (${detected.naming} names, latent ${vae.config.latentChannels} channels, scale ${vae.config.scalingFactor}, shift ${vae.config.shiftFactor})`, { image }, () => 5e-5);
+    return finish(r, `VAE decoder (${detected.naming} names, latent ${vae.config.latentChannels} channels, scale ${vae.config.scalingFactor}, shift ${vae.config.shiftFactor})`, { image }, () => 1e-5); // the SD file: a wrong GroupNorm eps moves it by 3.1e-5 (golden README); measured 6.4e-6
   },
 };

@@ -48,5 +48,5 @@ try {
   }
   process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
   // problems with what the user gave (flags, files, their shapes and geometry) exit 2; the rest 1
-  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError', 'ShapeError', 'GeometryError', 'DeviceLimitError'].includes(err.name) ? EXIT.usage : EXIT.failed);
+  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError', 'ShapeError', 'GeometryError', 'DeviceLimitError', 'ConfigError'].includes(err.name) ? EXIT.usage : EXIT.failed);
 }

@@ -2,6 +2,7 @@
 // and proportional scale). Applied to every attention layer of a model, at load time or later.
 import { type Device, type Tensor, full } from '@cleardit/tensor';
 import { PlanCache, uploadPlan, type DevicePlan, proportionalScale } from '@cleardit/attention';
+import { WeightError } from './weights.js';
 
 export type AttentionMode =
   | { kind: 'full' }
@@ -29,7 +30,7 @@ export function layerAttention(a: ForwardAttention, weights: { has(name: string)
   if (!a.spatialWeight || !weights.has(name)) return a;
   const w = weights.get(name);
   const [d] = a.spatialWeight.shape;
-  if (w.shape.length !== 2 || w.shape[0] !== d || w.shape[1] !== d) throw new Error(`attention: weight '${name}' has shape [${w.shape.join(', ')}], expected [${d}, ${d}] for down factor ${d}`);
+  if (w.shape.length !== 2 || w.shape[0] !== d || w.shape[1] !== d) throw new WeightError(`attention: weight '${name}' has shape [${w.shape.join(', ')}], expected [${d}, ${d}] for down factor ${d}`);
   return { ...a, spatialWeight: w };
 }
 

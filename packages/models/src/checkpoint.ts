@@ -2,7 +2,7 @@
 // (every missing and unexpected key, every shape), estimating its bytes on a device, and streaming
 // it into GPU tensors one at a time. Linear weights stored in F16/BF16 stay 16-bit on the device
 // (packed two per word; the matmul kernels widen them on load on every adapter): half the memory.
-import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBytes, DeviceLimitError } from '@cleardit/tensor';
+import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBytes, ClearditError, DeviceLimitError } from '@cleardit/tensor';
 import type { TensorSource } from './source.js';
 import { type KeyMap, assemble } from './mapping.js';
 import { Weights, WeightError } from './weights.js';
@@ -27,7 +27,7 @@ export interface Detected {
   ignore: Set<string>;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends ClearditError {
   override name = 'CheckpointError';
 }
 

@@ -18,3 +18,4 @@ export * from './embeddings.js';
 export * from './pack.js';
 export * from './model.js';
 export * from './clear-student.js';
+export * from './errors.js';

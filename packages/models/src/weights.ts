@@ -1,9 +1,9 @@
 // A model's parameters: GPU tensors under their canonical checkpoint names (BFL names for FLUX and
 // its autoencoder, diffusers names for DiT and the SD VAE), so loading is a copy. get() names the key
 // and the model when one is missing; expect() checks a shape and names both shapes.
-import { type Tensor, concat, fmtShape } from '@cleardit/tensor';
+import { type Tensor, ClearditError, concat, fmtShape } from '@cleardit/tensor';
 
-export class WeightError extends Error {
+export class WeightError extends ClearditError {
   override name = 'WeightError';
 }
 

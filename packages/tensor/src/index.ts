@@ -26,7 +26,7 @@ export * from './ops/rope.js';
 // above); the raw kernels stay reachable as `raw.*`.
 export {
   unary, neg, exp, log, sqrt, rsqrt, tanh, sin, cos, abs, silu, sigmoid, square, geluTanh, geluErf,
-  powScalar, addScalar, mulScalar, binary, add, sub, mul, div, maximum, minimum, addMul, copy, reshape,
+  powScalar, addScalar, mulScalar, binary, add, sub, mul, div, maximum, minimum, addMul, copy, cast, reshape,
   reduce, sum, mean, max, softmax, layerNorm, rmsNorm, groupNorm, modulate,
   matmul, linear, permute, transpose, concat, slice, split, indexSelect, gather, upsampleNearest2x,
   conv2d, scaledDotProductAttention, rope,

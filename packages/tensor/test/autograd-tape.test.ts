@@ -160,11 +160,22 @@ describe('backward', () => {
   });
 });
 
+describe('cast', () => {
+  it('to the same dtype keeps the gradient (a cast parameter is not detached); to 16 bits it refuses a parameter', async () => {
+    const p = tensor(d, [1, 2, 3], [3]).requireGrad();
+    const y = sumAll(mul(api.cast(p, 'f32'), tensor(d, [4, 5, 6], [3])));
+    backward(y);
+    expect(Array.from(await p.grad!.toArray())).toEqual([4, 5, 6]);
+    expect(() => api.cast(p, 'f16')).toThrowError(/cast: f32 → f16 is not differentiable, and this tensor requires gradients/);
+    expect((noGrad(d, () => api.cast(p, 'f16'))).dtype).toBe('f16');
+  });
+});
+
 describe('exports', () => {
   it('the public op names are the differentiable wrappers; raw.* are the kernels', () => {
     const names = ['add', 'sub', 'mul', 'div', 'matmul', 'linear', 'softmax', 'layerNorm', 'rmsNorm', 'groupNorm', 'reduce', 'sum', 'mean', 'max',
       'silu', 'geluTanh', 'exp', 'powScalar', 'addScalar', 'mulScalar', 'concat', 'slice', 'split', 'permute', 'transpose', 'indexSelect', 'gather',
-      'conv2d', 'upsampleNearest2x', 'scaledDotProductAttention', 'rope', 'copy'] as const;
+      'conv2d', 'upsampleNearest2x', 'scaledDotProductAttention', 'rope', 'copy', 'cast', 'modulate', 'addMul'] as const;
     for (const n of names) {
       expect(typeof api[n], n).toBe('function');
       expect(api[n], n).not.toBe((raw as Record<string, unknown>)[n]);

@@ -4,6 +4,7 @@
 import { type Device, type SafetensorsReader, tensor } from '@cleardit/tensor';
 import { clearPlan, uploadPlan, attentionForward, attentionBackward } from '@cleardit/attention';
 import { compare, type Checker, type CheckResult, type CheckRow } from './types.js';
+import { UsageError } from '../exit.js';
 
 const META = ['text_len', 'height', 'width', 'radius'];
 /** Relative to the largest output magnitude (golden README: ≤ 1e-4). */
@@ -16,7 +17,7 @@ export const attentionChecker: Checker = {
     const m = r.metadata;
     const num = (k: string, dflt?: number) => {
       const v = m[k] === undefined ? dflt : Number(m[k]);
-      if (v === undefined || !Number.isFinite(v)) throw new Error(`${r.name}: metadata '${k}' is missing or not a number`);
+      if (v === undefined || !Number.isFinite(v)) throw new UsageError(`${r.name}: metadata '${k}' is missing or not a number`);
       return v;
     };
     const g = { height: num('height'), width: num('width'), textLength: num('text_len'), radius: num('radius'), downFactor: num('down_factor', 1) };

@@ -1,4 +1,5 @@
 // DiT configuration as plain data (facebookresearch/DiT's DiT(...) arguments) with named presets.
+import { ConfigError } from '../errors.js';
 export interface DitConfig {
   inputSize: number;
   patchSize: number;
@@ -21,7 +22,7 @@ export const DIT_PRESETS: Record<string, DitConfig> = {
 
 export function ditConfigFromJson(j: Record<string, unknown>): DitConfig {
   const n = (k: string) => {
-    if (typeof j[k] !== 'number') throw new Error(`DiT config: '${k}' is missing or not a number`);
+    if (typeof j[k] !== 'number' || !Number.isFinite(j[k])) throw new ConfigError(`DiT config: '${k}' is missing or not a number`);
     return j[k] as number;
   };
   return { inputSize: n('input_size'), patchSize: n('patch_size'), inChannels: n('in_channels'), hiddenSize: n('hidden_size'), depth: n('depth'), numHeads: n('num_heads'), mlpRatio: n('mlp_ratio'), numClasses: n('num_classes'), learnSigma: Boolean(j.learn_sigma) };

@@ -2,6 +2,7 @@
 // originals (spec/dit.md §6–7), detection and config inference from shapes.
 import { type DitConfig, ditKeys, ditOutChannels } from './config.js';
 import { type KeyMap, identityMap } from '../mapping.js';
+import { ConfigError } from '../errors.js';
 
 export const isDitDiffusers = (keys: Set<string>) => keys.has('pos_embed.proj.weight') && keys.has('proj_out_1.weight');
 export const isDitOriginal = (keys: Set<string>) => keys.has('x_embedder.proj.weight') && keys.has('final_layer.linear.weight');
@@ -56,6 +57,6 @@ export function inferDitConfig(keys: Set<string>, shape: (k: string) => readonly
   let inputSize = 32;
   if (keys.has('pos_embed') && original) inputSize = Math.round(Math.sqrt(shape('pos_embed')[1])) * p;
   const c: DitConfig = { inputSize, patchSize: p, inChannels, hiddenSize: D, depth, numHeads, mlpRatio: fc1 / D, numClasses: table[0] - 1, learnSigma: out === 2 * inChannels };
-  if (ditOutChannels(c) !== out) throw new Error(`DiT: ${out} output channels per patch fit neither learn_sigma on nor off for ${inChannels} input channels`);
+  if (ditOutChannels(c) !== out) throw new ConfigError(`DiT: ${out} output channels per patch fit neither learn_sigma on nor off for ${inChannels} input channels`);
   return c;
 }

@@ -1,4 +1,5 @@
 // FLUX.1 configuration as plain data (BFL's FluxParams), with named presets (spec/flux.md §1).
+import { ConfigError } from '../errors.js';
 export interface FluxConfig {
   inChannels: number;
   vecInDim: number;
@@ -21,14 +22,29 @@ export const FLUX_PRESETS: Record<string, FluxConfig> = {
   'flux-tiny': { inChannels: 16, vecInDim: 32, contextInDim: 48, hiddenSize: 64, mlpRatio: 4, numHeads: 4, depth: 2, depthSingleBlocks: 2, axesDim: [4, 6, 6], theta: 10000, qkvBias: true, guidanceEmbed: true },
 };
 
+function axesDim(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => Number.isInteger(x) && x > 0 && x % 2 === 0)) throw new ConfigError(`FLUX config: 'axes_dim' is ${JSON.stringify(v)}, expected three positive even integers (e.g. [16, 56, 56])`);
+  return v as number[];
+}
+
+/** What every FLUX config must satisfy: whole heads, and RoPE axes that cover a head exactly. */
+export function checkFluxConfig(c: FluxConfig): void {
+  const positive = ['inChannels', 'vecInDim', 'contextInDim', 'hiddenSize', 'numHeads', 'depth', 'depthSingleBlocks'] as const;
+  for (const k of positive) if (!Number.isInteger(c[k]) || c[k] < (k.startsWith('depth') ? 0 : 1)) throw new ConfigError(`FLUX config: ${k} ${c[k]} is not a ${k.startsWith('depth') ? 'non-negative' : 'positive'} integer`);
+  if (c.hiddenSize % c.numHeads) throw new ConfigError(`FLUX config: hidden size ${c.hiddenSize} is not a multiple of ${c.numHeads} heads`);
+  const head = c.hiddenSize / c.numHeads;
+  const sum = c.axesDim.reduce((a, b) => a + b, 0);
+  if (sum !== head) throw new ConfigError(`FLUX config: axes_dim [${c.axesDim.join(', ')}] sums to ${sum}, not the head dim ${head}`);
+}
+
 /** BFL's snake_case config JSON (as in golden metadata) → FluxConfig. */
 export function fluxConfigFromJson(j: Record<string, unknown>): FluxConfig {
   const n = (k: string) => {
     const v = j[k];
-    if (typeof v !== 'number') throw new Error(`FLUX config: '${k}' is missing or not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`FLUX config: '${k}' is missing or not a number`);
     return v;
   };
-  return {
+  const c: FluxConfig = {
     inChannels: n('in_channels'),
     vecInDim: n('vec_in_dim'),
     contextInDim: n('context_in_dim'),
@@ -37,11 +53,13 @@ export function fluxConfigFromJson(j: Record<string, unknown>): FluxConfig {
     numHeads: n('num_heads'),
     depth: n('depth'),
     depthSingleBlocks: n('depth_single_blocks'),
-    axesDim: j.axes_dim as number[],
+    axesDim: axesDim(j.axes_dim),
     theta: n('theta'),
     qkvBias: Boolean(j.qkv_bias ?? true),
     guidanceEmbed: Boolean(j.guidance_embed),
   };
+  checkFluxConfig(c);
+  return c;
 }
 
 /** Every BFL key and shape of a FLUX config (what a checkpoint must hold). */

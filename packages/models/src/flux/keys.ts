@@ -2,6 +2,7 @@
 // inference from tensor shapes.
 import { type FluxConfig, fluxKeys } from './config.js';
 import { type KeyMap, identityMap } from '../mapping.js';
+import { ConfigError } from '../errors.js';
 
 export function isFluxBfl(keys: Set<string>): boolean {
   return keys.has('img_in.weight') && [...keys].some((k) => k.startsWith('double_blocks.'));
@@ -77,7 +78,7 @@ export function inferFluxConfig(keys: Set<string>, shape: (k: string) => readonl
   const k = (bfl: string, dif: string) => shape(diffusers ? dif : bfl);
   const [H, inChannels] = k('img_in.weight', 'x_embedder.weight');
   const headDim = k('double_blocks.0.img_attn.norm.query_norm.scale', 'transformer_blocks.0.attn.norm_q.weight')[0];
-  if (headDim !== 128) throw new Error(`FLUX: head dim ${headDim} does not determine axes_dim; give the config in the file's __metadata__.config`);
+  if (headDim !== 128) throw new ConfigError(`FLUX: head dim ${headDim} does not determine axes_dim; give the config in the file's __metadata__.config`);
   return {
     inChannels,
     vecInDim: k('vector_in.in_layer.weight', 'time_text_embed.text_embedder.linear_1.weight')[1],

@@ -1,7 +1,7 @@
 // The FLUX.1 transformer (spec/flux.md §2–7), in BFL's op order, on BFL parameter names.
 // forward(): img [B, N, in], txt [B, T, ctx], ids, t, y, guidance → velocity [B, N, in].
 // Attention is full or CLEAR for every layer (setAttention); the plan is built once per forward.
-import { type Device, type Tensor, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
+import { type Device, type Tensor, ShapeError, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
 import type { FluxConfig } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
@@ -68,9 +68,9 @@ export class FluxTransformer {
       w = Math.max(w, ids[i * 3 + 2] + 1);
     }
     if (this.attention.kind === 'clear') {
-      if (h * w !== n) throw new Error(`FLUX: ${n} image tokens do not form the ${h}×${w} grid their ids describe`);
+      if (h * w !== n) throw new ShapeError('FLUX', `${n} image tokens do not form the ${h}×${w} grid their ids describe`);
       for (let i = 0; i < n; i++)
-        if (ids[i * 3 + 1] !== Math.floor(i / w) || ids[i * 3 + 2] !== i % w) throw new Error('FLUX: CLEAR needs image ids (0, row, col) in row-major order');
+        if (ids[i * 3 + 1] !== Math.floor(i / w) || ids[i * 3 + 2] !== i % w) throw new ShapeError('FLUX', 'CLEAR needs image ids (0, row, col) in row-major order');
     }
     return { height: h, width: w };
   }
@@ -85,7 +85,7 @@ export class FluxTransformer {
       let img = this.lin(inp.img, 'img_in'); // [B, N, C]
       let vec = this.embedder(tensor(d, timestepEmbedding(inp.timesteps, 256, { factor: 1000 }), [B, 256]), 'time_in');
       if (c.guidanceEmbed) {
-        if (!inp.guidance) throw new Error('FLUX: this model (guidance_embed) needs a guidance value');
+        if (!inp.guidance) throw new ShapeError('FLUX', 'this model (guidance_embed) needs a guidance value per batch item');
         vec = add(vec, this.embedder(tensor(d, timestepEmbedding(inp.guidance, 256, { factor: 1000 }), [B, 256]), 'guidance_in'));
       }
       vec = add(vec, this.embedder(inp.y, 'vector_in')); // [B, C]

@@ -6,6 +6,7 @@ import { join, dirname, basename } from 'node:path';
 import { SafetensorsReader, type Device } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
 import { ReaderSource, weightPrefix, type TensorSource } from '../source.js';
+import { CheckpointError } from '../checkpoint.js';
 
 async function openFile(path: string): Promise<SafetensorsReader> {
   return SafetensorsReader.open(await FileSource.open(path));
@@ -22,7 +23,7 @@ export async function openCheckpoint(path: string, subfolder?: string): Promise<
   try {
     s = await stat(path);
   } catch {
-    throw new Error(`${path}: no such file or folder`);
+    throw new CheckpointError(`${path}: no such file or folder`);
   }
   if (s.isDirectory()) {
     const dir = subfolder ? join(path, subfolder) : path;
@@ -32,16 +33,16 @@ export async function openCheckpoint(path: string, subfolder?: string): Promise<
     const files = names.filter((n) => n.endsWith('.safetensors'));
     if (files.length === 1) return openCheckpoint(join(dir, files[0]));
     for (const sub of ['transformer', 'vae']) if (!subfolder && names.includes(sub)) return openCheckpoint(path, sub);
-    throw new Error(`${dir}: no single .safetensors file or *.safetensors.index.json here (found ${files.length} .safetensors files)`);
+    throw new CheckpointError(`${dir}: no single .safetensors file or *.safetensors.index.json here (found ${files.length} .safetensors files)`);
   }
   if (path.endsWith('.index.json')) {
     let index: { weight_map?: Record<string, string> };
     try {
       index = JSON.parse(await readFile(path, 'utf8'));
     } catch (e) {
-      throw new Error(`${path}: not a valid JSON shard index (${(e as Error).message})`);
+      throw new CheckpointError(`${path}: not a valid JSON shard index (${(e as Error).message})`);
     }
-    if (!index.weight_map) throw new Error(`${path}: shard index has no weight_map`);
+    if (!index.weight_map) throw new CheckpointError(`${path}: shard index has no weight_map`);
     const shards = [...new Set(Object.values(index.weight_map))];
     const readers = await Promise.all(shards.map((f) => openFile(join(dirname(path), f))));
     return fromReaders(basename(path), readers);

@@ -5,6 +5,7 @@
 
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../shape.js';
+import type { DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, normAxis, sameShape } from '../shape.js';
 import { ShapeError } from '../errors.js';
 import * as ew from '../ops/elementwise.js';
@@ -109,6 +110,17 @@ export function copy(a: Tensor): Tensor {
   const out = rawOf(a.device, () => ew.copy(a));
   record('copy', [a], [out], [], ([g]) => [g!.reshape(g!.shape)]);
   return out;
+}
+
+/**
+ * A cast to `dtype`. To the same dtype it is a differentiable copy (a cast parameter keeps its
+ * gradient); to a 16-bit dtype nothing can carry a gradient back, so casting a tensor that requires
+ * gradients there is refused rather than silently detached.
+ */
+export function cast(a: Tensor, dtype: DType): Tensor {
+  if (a.dtype === dtype) return copy(a);
+  if (needsGrad(a)) throw new ShapeError('cast', `${a.dtype} → ${dtype} is not differentiable, and this tensor requires gradients (cast a detached copy, or keep it ${a.dtype})`);
+  return ew.cast(a, dtype);
 }
 
 /** A view with another shape (differentiable; the same as `t.reshape(shape)`, which records too). */

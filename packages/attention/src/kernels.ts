@@ -1,7 +1,8 @@
 // The fused attention kernels (WGSL generators): forward (flash style, online softmax), dq, and dk/dv.
 // All three walk a plan's traversal: a workgroup owns 64 tokens (a dense range or one image tile) for
 // one (batch, head); it visits the plan's segments of partner tokens in chunks staged in workgroup
-// memory; each invocation handles its own token against every partner in the chunk, testing the disc
+// memory; each invocation handles its own token (one on GPUs; 2–8 on software adapters, which then
+// read each partner once for several queries) against every partner in the chunk, testing the disc
 // only in partial tiles. The L×L score matrix never exists. Full attention is the same kernel with a
 // dense plan. Reference: reference.ts.
 //

@@ -1,8 +1,8 @@
 // Checkpoint key mapping: how each canonical parameter is assembled from a file's tensors.
 // A part list concatenates along dim 0 (fused qkv from to_q/to_k/to_v); swapHalves exchanges the two
-// halves of dim 0 (diffusers' final (scale, shift) vs BFL's (shift, scale)); reshape re-views
-// (LDM 1×1 conv attention weights [C, C, 1, 1] load as Linear [C, C]: same values, new shape), and
-// rows slices one part (DiT's fused qkv into diffusers' to_q/to_k/to_v).
+// halves of dim 0 (diffusers' final (scale, shift) vs BFL's (shift, scale)); rows slices one part
+// (DiT's fused qkv into diffusers' to_q/to_k/to_v). A part whose shape differs from the canonical one
+// only by size-1 axes (LDM 1×1 conv attention weights [C, C, 1, 1] as Linear [C, C]) loads as it is.
 export interface KeySource {
   parts: string[];
   swapHalves?: boolean;

@@ -1,6 +1,8 @@
 // A model's parameters: GPU tensors under their canonical checkpoint names (BFL names for FLUX and
 // its autoencoder, diffusers names for DiT and the SD VAE), so loading is a copy. get() names the key
-// and the model when one is missing; expect() checks a shape and names both shapes.
+// and the model when one is missing; expect() checks a shape and names both shapes. A weight can also
+// be read as row blocks concatenated (setRowBlocks: a CLEAR student whose fused linear1 trains its
+// q/k/v rows only).
 import { type Tensor, ClearditError, concat, fmtShape } from '@cleardit/tensor';
 
 export class WeightError extends ClearditError {

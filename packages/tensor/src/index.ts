@@ -2,12 +2,14 @@ export * from './errors.js';
 export { Device } from './device/device.js';
 export { Tensor } from './tensor.js';
 export * from './create.js';
-export * from './ops/elementwise.js';
-export * from './ops/rows.js';
-export * from './ops/matmul.js';
-export * from './ops/layout.js';
-export * from './ops/conv.js';
-export * from './ops/attention.js';
+// The ops' option and name types; the ops themselves are exported once, below, as the
+// differentiable wrappers (the raw kernels stay reachable as `raw.*`), so no public name can be a
+// kernel that silently drops gradients.
+export type { UnaryOp, BinaryOp } from './ops/elementwise.js';
+export type { ReduceOp } from './ops/rows.js';
+export type { MatmulOptions, MatmulTiles } from './ops/matmul.js';
+export type { Conv2dOptions } from './ops/conv.js';
+export type { AttentionOptions } from './ops/attention.js';
 export { normalValues, uniformValues, philox } from './random.js';
 export * from './shape.js';
 export * from './dtype.js';
@@ -21,9 +23,6 @@ export * as ref from './reference.js';
 export * from './safetensors/index.js';
 export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
 export { describeAdapter, isSoftwareAdapter } from './device/describe.js';
-export * from './ops/rope.js';
-// The public op names are the differentiable wrappers (explicit exports win over the star exports
-// above); the raw kernels stay reachable as `raw.*`.
 export {
   unary, neg, exp, log, sqrt, rsqrt, tanh, sin, cos, abs, silu, sigmoid, square, geluTanh, geluErf,
   powScalar, addScalar, mulScalar, binary, add, sub, mul, div, maximum, minimum, addMul, copy, cast, reshape,

@@ -2,17 +2,12 @@
 // from the digit teacher), a latent DiT (class-conditional) or FLUX (precomputed text embeddings),
 // with full or CLEAR attention, written as a PNG that records its parameters.
 import { type Command, Option } from 'commander';
-import { basename } from 'node:path';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
-import { loadModel, describeAttention, DitTransformer, FluxTransformer, VaeDecoder, FULL, type AttentionMode } from '@cleardit/models';
-import { openCheckpoint, defaultMemoryBudget } from '@cleardit/models/node';
-import { UsageError } from '../exit.js';
+import { describeAttention } from '@cleardit/models';
 import { parseSpec, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
 import { makeReporter } from '../generate/progress.js';
 import { encodePng, tile, writePng } from '../generate/png.js';
-import { runDit, type Generated } from '../generate/dit.js';
-import { runFlux } from '../generate/flux.js';
-import { runDigits } from '../generate/digits.js';
+import { attentionOf, loadPipeline, pngText, runPipeline } from '../generate/pipeline.js';
 
 export function generateCommand(program: Command): void {
   program
@@ -67,30 +62,8 @@ Examples:
       const report = makeReporter(spec.json ? 'json' : 'auto');
       const started = performance.now();
       const device = await createDevice({ adapter: spec.adapter });
-      const budget = defaultMemoryBudget(device);
-      const load = async (path: string) => {
-        const src = await openCheckpoint(path);
-        try {
-          return { ...(await loadModel(device, src, { memoryBudget: budget })), metadata: src.metadata };
-        } finally {
-          await src.close();
-        }
-      };
-      const transformer = await load(spec.model);
-      if (transformer.detected.family === 'vae') throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
-      // a digit model: a flow-matching DiT on pixels (no autoencoder)
-      const pixels = transformer.model instanceof DitTransformer && transformer.metadata.prediction === 'flow';
-      // --attention wins; else the file's own (a distilled student's CLEAR); else full
-      const attention: AttentionMode = spec.attention ?? (transformer.metadata.attention ? (JSON.parse(transformer.metadata.attention) as AttentionMode) : FULL);
-      if ('setAttention' in transformer.model) transformer.model.setAttention(attention);
-      let decoder: Awaited<ReturnType<typeof load>> | undefined;
-      if (!pixels) {
-        if (!spec.vae) throw new UsageError(`--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
-        decoder = await load(spec.vae);
-        if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${spec.vae}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
-      }
-      const modelName = basename(spec.model).replace(/\.safetensors$/, '');
-      report.info(`model: ${modelName}${spec.bundled ? ' (bundled)' : ''}${transformer.metadata.about ? ` — ${transformer.metadata.about}` : ''}; attention: ${describeAttention(attention)}`);
+      const p = await loadPipeline(device, spec);
+      report.info(`model: ${p.name}${spec.bundled ? ' (bundled)' : ''}${p.about ? ` — ${p.about}` : ''}; attention: ${describeAttention(attentionOf(p, spec))}`);
       report.info(`adapter: ${device.adapter.name} (${device.adapter.reason})`);
       const loaded = performance.now();
       // what the first step compiled, what the others did (nothing, when kernels take their values as
@@ -106,33 +79,9 @@ Examples:
       };
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort(new Error('interrupted')));
-      let g: Generated;
-      const m = transformer.model;
-      const vae = decoder?.model as VaeDecoder;
-      if (m instanceof DitTransformer) g = pixels ? await runDigits(device, m, spec, counting, abort.signal) : await runDit(device, m, vae, spec, counting, abort.signal);
-      else if (m instanceof FluxTransformer) g = await runFlux(device, m, vae, spec, counting, abort.signal);
-      else throw new UsageError(`--model ${spec.model}: not a transformer`);
+      const g = await runPipeline(device, p, spec, counting, abort.signal);
       const finished = performance.now();
-      // the PNG text of image i (seed spec.seed + i), or of the grid of them all
-      const textFor = (seed: string | number, batch: number) => {
-        const params: Record<string, string | number> = {
-          Steps: g.steps,
-          Sampler: g.sampler,
-          ...g.params,
-          Seed: seed,
-          Size: `${g.width}x${g.height}`,
-          ...(batch > 1 ? { 'Batch count': batch } : {}),
-          Model: modelName,
-          Attention: describeAttention(attention),
-          Adapter: device.adapter.name,
-          Version: 'cleardit 0.1.0',
-        };
-        return {
-          parameters: Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', '),
-          // what made the image, not where it went: the same request gives the same bytes at any path
-          cleardit: JSON.stringify({ ...spec, seed, attention, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
-        };
-      };
+      const textFor = (seed: string | number, batch: number) => pngText(device, p, spec, g, seed, batch);
       const B = g.pictures.length;
       const paths = outputPaths(spec.output, B, spec.grid);
       if (B > 1 && spec.grid) {

@@ -9,6 +9,7 @@ import { generateCommand } from './commands/generate.js';
 import { trainCommand } from './commands/train.js';
 import { distillCommand } from './commands/distill.js';
 import { evalCommand } from './commands/eval.js';
+import { serveCommand } from './commands/serve.js';
 import { EXIT, UsageError } from './exit.js';
 import { runQuietly } from './quiet.js';
 
@@ -27,6 +28,7 @@ generateCommand(program);
 trainCommand(program);
 distillCommand(program);
 evalCommand(program);
+serveCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);

@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
 import { describeAttention } from '@cleardit/models';
-import { parseSpec, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
+import { parseSpec, checkOutputs, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
 import { makeReporter } from '../generate/progress.js';
 import { encodePng, tile, writePng } from '../generate/png.js';
 import { attentionOf, loadPipeline, pngText, runPipeline } from '../generate/pipeline.js';
@@ -58,6 +58,7 @@ Examples:
     )
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const spec = parseSpec(opts, cmd.optsWithGlobals().adapter);
+      checkOutputs(spec);
       const verbose = cmd.optsWithGlobals().verbose === true;
       const report = makeReporter(spec.json ? 'json' : 'auto');
       const started = performance.now();

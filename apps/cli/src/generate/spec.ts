@@ -68,6 +68,13 @@ export function outputPaths(output: string, batchCount: number, grid: boolean): 
   return Array.from({ length: batchCount }, (_, i) => `${stem}-${i}${ext}`);
 }
 
+/** Checks every file the run will write, before anything loads (the CLI; the server writes none). */
+export function checkOutputs(spec: GenerateSpec): void {
+  for (const path of outputPaths(spec.output, spec.batchCount, spec.grid)) checkOutputPath('--output', path, spec.overwrite);
+  if (spec.saveLatent) checkOutputPath('--save-latent', spec.saveLatent, spec.overwrite);
+}
+
+/** What the flags ask for, validated (no file is touched but the model, VAE and inputs named). */
 export function parseSpec(o: Record<string, string | boolean | undefined>, adapter: string | undefined): GenerateSpec {
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   let model = str('model') ?? DEFAULT_MODEL;
@@ -96,8 +103,6 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   const batchCount = str('batchCount') === undefined ? 1 : positiveInt('--batch-count', str('batchCount')!);
   if (batchCount > 64) throw new UsageError(`--batch-count ${batchCount}: at most 64 images in one run`);
   const grid = o.grid === true;
-  for (const path of outputPaths(output, batchCount, grid)) checkOutputPath('--output', path, o.overwrite === true);
-  if (str('saveLatent')) checkOutputPath('--save-latent', str('saveLatent')!, o.overwrite === true);
   const size = (flag: string, v: string | undefined) => (v === undefined ? undefined : positiveInt(flag, v));
   return {
     model,

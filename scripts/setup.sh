@@ -2,14 +2,14 @@
 # Installs everything cleardit needs on a fresh Debian 12/13 machine, then the workspace's packages.
 #   system: Mesa's EGL/GL (llvmpipe, the software WebGPU adapter through Dawn's OpenGL backend),
 #           the Vulkan loader and Debian's chromium (SwiftShader's Vulkan driver, and the browser the
-#           browser tests drive);
+#           browser tests drive); redis-server (the job queue of cleardit serve --redis, for its test);
 #   node:   pnpm 10.34.9 (the last line that runs on Node 20), then `pnpm install --frozen-lockfile`.
 # Safe to run again: it installs only what is missing. Set CLEARDIT_SKIP_APT=1 to skip system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libvulkan1 chromium)
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libvulkan1 chromium redis-server)
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 

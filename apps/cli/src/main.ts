@@ -10,6 +10,7 @@ import { trainCommand } from './commands/train.js';
 import { distillCommand } from './commands/distill.js';
 import { evalCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 import { EXIT, UsageError } from './exit.js';
 import { runQuietly } from './quiet.js';
 
@@ -29,6 +30,7 @@ trainCommand(program);
 distillCommand(program);
 evalCommand(program);
 serveCommand(program);
+workerCommand(program);
 deviceCommand(program);
 checkCommand(program);
 inspectCommand(program);

@@ -10,6 +10,8 @@ import { decode } from 'fast-png';
 import type { Device } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
 import { buildServer } from '../src/serve/server.js';
+import { LocalJobs } from '../src/serve/backends.js';
+import { ModelHost } from '../src/serve/work.js';
 import { DEFAULT_LIMITS } from '../src/serve/requests.js';
 import { cleardit } from './run.js';
 
@@ -27,7 +29,7 @@ beforeAll(async () => {
   mkdirSync(models);
   copyFileSync(join(dir, 'teacher', 'teacher.safetensors'), join(models, 'tiny.safetensors'));
   device = await createDevice();
-  const { app } = buildServer({ device, modelsDir: models, defaultModel: 'tiny', limits: DEFAULT_LIMITS });
+  const app = buildServer({ backend: new LocalJobs(new ModelHost(device, models)), modelsDir: models, defaultModel: 'tiny', limits: DEFAULT_LIMITS, adapter: device.adapter.name });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   close = () => app.close();
 }, 300_000);

@@ -7,7 +7,10 @@ import { createDevice } from '@cleardit/tensor/node';
 import { UsageError } from '../exit.js';
 import { intAtLeast } from '../parse.js';
 import { DEFAULT_MODEL, cliRoot } from '../generate/spec.js';
+import type { Device } from '@cleardit/tensor';
 import { buildServer } from '../serve/server.js';
+import { type JobBackend, LocalJobs, RedisJobs } from '../serve/backends.js';
+import { ModelHost } from '../serve/work.js';
 import { DEFAULT_LIMITS, modelIds } from '../serve/requests.js';
 
 export function serveCommand(program: Command): void {
@@ -22,6 +25,7 @@ export function serveCommand(program: Command): void {
     .option('--max-n <n>', 'most images in one request', String(L.maxN))
     .option('--max-size <px>', 'largest image side in pixels', String(L.maxSize))
     .option('--max-steps <n>', 'most sampling steps in one request', String(L.maxSteps))
+    .option('--redis <url>', 'hand jobs to `cleardit worker`s through a BullMQ queue on this Redis (redis://host:port) instead of running them here')
     .addHelpText(
       'after',
       `
@@ -37,6 +41,10 @@ A class-conditional model takes its class from the prompt ("7", "seven", "class 
 fields: seed (random when absent; each image's seed is returned and recorded in its PNG), steps,
 cfg_scale. One job runs on the GPU at a time; the rest wait in order. A bad field is a 400 naming it.
 
+With --redis, jobs go through a BullMQ queue to any number of \`cleardit worker --redis URL\` processes
+on any machines (each with the same --models folder); progress and results come back through the
+queue, and a job whose worker dies is taken up by another.
+
 Example:
   cleardit serve --port 7860 &
   curl -s localhost:7860/v1/images/generations -H 'content-type: application/json' \\
@@ -47,17 +55,28 @@ Example:
       const ids = modelIds(opts.models);
       if (!ids.includes(opts.defaultModel)) throw new UsageError(`--default-model ${opts.defaultModel}: not in ${opts.models} (it has ${ids.join(', ') || 'no models'})`);
       const limits = { maxN: intAtLeast('--max-n', opts.maxN), maxSize: intAtLeast('--max-size', opts.maxSize), maxSteps: intAtLeast('--max-steps', opts.maxSteps) };
-      const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
-      const { app } = buildServer({ device, modelsDir: opts.models, defaultModel: opts.defaultModel, limits });
+      // with --redis the workers hold the models and the GPU; this process only validates and queues
+      let backend: JobBackend;
+      let device: Device | undefined;
+      let where: string;
+      if (opts.redis) {
+        const r = new RedisJobs(opts.redis);
+        await r.ready();
+        [backend, where] = [r, `queue on ${opts.redis}`];
+      } else {
+        device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
+        [backend, where] = [new LocalJobs(new ModelHost(device, opts.models)), `adapter: ${device.adapter.name}`];
+      }
+      const app = buildServer({ backend, modelsDir: opts.models, defaultModel: opts.defaultModel, limits, adapter: device?.adapter.name ?? 'workers' });
       const address = await app.listen({ host: opts.host, port: intAtLeast('--port', opts.port, 0) });
-      process.stderr.write(`cleardit serve: listening on ${address} (models: ${ids.join(', ')}; adapter: ${device.adapter.name})\n`);
+      process.stderr.write(`cleardit serve: listening on ${address} (models: ${ids.join(', ')}; ${where})\n`);
       await new Promise<void>((resolve) => {
         for (const sig of ['SIGINT', 'SIGTERM'] as const)
           process.once(sig, () => {
             process.stderr.write('cleardit serve: stopping\n');
-            void app.close().then(resolve);
+            void app.close().then(() => backend.close()).then(resolve);
           });
       });
-      device.destroy();
+      device?.destroy();
     });
 }

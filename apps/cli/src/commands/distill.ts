@@ -13,6 +13,7 @@ import { loadTrainingCheckpoint, readTrainingState, saveTrainingCheckpoint } fro
 import { UsageError } from '../exit.js';
 import { intAtLeast, numberIn } from '../parse.js';
 import { type DistillJob, digitJob, fluxJob } from '../distill/job.js';
+import { trainingLoop } from '../train/loop.js';
 import { drawTeacherSamples, readDigitSamples, writeDigitSamples } from '../distill/digits.js';
 import { drawFluxSamples, readEmbeddings, readFluxSamples, writeFluxSamples } from '../distill/flux.js';
 
@@ -150,28 +151,20 @@ Examples:
         const file = await job.sampleGrid?.(step);
         if (file) say(`wrote ${file}`, { event: 'samples', step, file });
       };
-      let stop = false;
-      process.once('SIGINT', () => (stop = true));
-      const started = performance.now();
-      const first = trainer.step;
       const record = run as unknown as Record<string, unknown>;
-      while (trainer.step < config.steps && !stop) {
-        const r = await trainer.trainStep();
-        const rate = (r.step - first) / ((performance.now() - started) / 1000);
-        const eta = (config.steps - r.step) / rate;
-        say(`step ${r.step}/${config.steps}  loss ${r.loss.toFixed(4)}  (fm ${r.fm.toFixed(4)}  pred ${r.pred.toFixed(5)}  attn ${r.attn.toFixed(5)})  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s`, { event: 'step', step: r.step, total: config.steps, loss: r.loss, fm: r.fm, pred: r.pred, attn: r.attn, itPerSec: rate, etaSeconds: eta });
-        if (r.step % every === 0) await saveTrainingCheckpoint(ckpt, trainer, record);
-        if (sampleEvery && r.step % sampleEvery === 0) await samples(r.step);
-      }
-      await saveTrainingCheckpoint(ckpt, trainer, record);
-      if (stop) {
-        say(`interrupted at step ${trainer.step}: checkpoint written; continue with --resume`, { event: 'interrupted', step: trainer.step });
-        device.destroy();
-        process.exit(130);
-      }
-      if (!sampleEvery || trainer.step % sampleEvery) await samples(trainer.step);
+      const seconds = await trainingLoop({
+        device,
+        trainer,
+        steps: config.steps,
+        checkpointEvery: every,
+        sampleEvery,
+        checkpoint: () => saveTrainingCheckpoint(ckpt, trainer, record),
+        samples,
+        describe: (r) => [`loss ${r.loss.toFixed(4)}  (fm ${r.fm.toFixed(4)}  pred ${r.pred.toFixed(5)}  attn ${r.attn.toFixed(5)})`, { loss: r.loss, fm: r.fm, pred: r.pred, attn: r.attn }],
+        say,
+      });
       await job.writeStudent(studentFile, `distilled ${trainer.step} steps from ${basename(run.teacher)} by cleardit distill`);
-      say(`wrote ${studentFile} after ${((performance.now() - started) / 1000).toFixed(1)} s`, { event: 'done', step: trainer.step, file: studentFile });
+      say(`wrote ${studentFile} after ${seconds.toFixed(1)} s`, { event: 'done', step: trainer.step, file: studentFile });
       device.destroy();
     });
 }

@@ -13,6 +13,7 @@ import { UsageError } from '../exit.js';
 import { intAtLeast, numberIn } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
 import { DIGIT_CFG, digitNoise, flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
+import { trainingLoop } from '../train/loop.js';
 
 const int = (name: string, v: string | undefined, min = 1) => intAtLeast(`--${name}`, v, min);
 const num = (name: string, v: string | undefined, lo: number, hi: number) => numberIn(`--${name}`, v, lo, hi);
@@ -101,31 +102,23 @@ Examples:
         await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1), true);
         say(`wrote ${file}`, { event: 'samples', step, file });
       };
-      let stop = false;
-      process.once('SIGINT', () => (stop = true));
-      const started = performance.now();
-      const first = trainer.step;
-      while (trainer.step < config.steps && !stop) {
-        const r = await trainer.trainStep();
-        const rate = (r.step - first) / ((performance.now() - started) / 1000);
-        const eta = (config.steps - r.step) / rate;
-        say(`step ${r.step}/${config.steps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s`, { event: 'step', step: r.step, total: config.steps, loss: r.loss, lr: r.lr, itPerSec: rate, etaSeconds: eta });
-        if (r.step % every === 0) await saveTrainingCheckpoint(ckpt, trainer, model);
-        if (sampleEvery && r.step % sampleEvery === 0) await samples(r.step);
-      }
-      await saveTrainingCheckpoint(ckpt, trainer, model);
-      if (stop) {
-        say(`interrupted at step ${trainer.step}: checkpoint written; continue with --resume`, { event: 'interrupted', step: trainer.step });
-        device.destroy();
-        process.exit(130);
-      }
-      if (!sampleEvery || trainer.step % sampleEvery) await samples(trainer.step);
+      const seconds = await trainingLoop({
+        device,
+        trainer,
+        steps: config.steps,
+        checkpointEvery: every,
+        sampleEvery,
+        checkpoint: () => saveTrainingCheckpoint(ckpt, trainer, model),
+        samples,
+        describe: (r) => [`loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}`, { loss: r.loss, lr: r.lr }],
+        say,
+      });
       const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
       for (const [k, t] of trainer.ema.tensors) tensors[k] = { dtype: 'F32', shape: [...t.shape], data: await t.toFloat32() };
       const meta = { config: JSON.stringify({ input_size: 32, patch_size: 2, in_channels: 1, hidden_size: arch.width, depth: arch.depth, num_heads: arch.heads, mlp_ratio: 4, num_classes: 10, learn_sigma: false }), prediction: 'flow', trained: `${trainer.step} steps, cleardit train` };
       const file = join(out, 'teacher.safetensors');
       await writeSafetensorsFile(file, tensors, meta, { overwrite: true });
-      say(`wrote ${file} (EMA weights) after ${((performance.now() - started) / 1000).toFixed(1)} s`, { event: 'done', step: trainer.step, file });
+      say(`wrote ${file} (EMA weights) after ${seconds.toFixed(1)} s`, { event: 'done', step: trainer.step, file });
       device.destroy();
     });
 }

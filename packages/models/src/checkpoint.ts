@@ -6,6 +6,7 @@ import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBy
 import type { TensorSource } from './source.js';
 import { type KeyMap, assemble } from './mapping.js';
 import { Weights, WeightError } from './weights.js';
+import { ditClearPlan, fluxClearPlan } from './clear-student.js';
 import { type FluxConfig, fluxKeys, fluxConfigFromJson } from './flux/config.js';
 import { isFluxBfl, isFluxDiffusers, fluxBflMap, fluxDiffusersMap, inferFluxConfig } from './flux/keys.js';
 import { type DitConfig, ditKeys, ditConfigFromJson } from './dit/config.js';
@@ -41,6 +42,19 @@ function metadataConfig(src: TensorSource): Record<string, unknown> | undefined 
   }
 }
 
+/**
+ * A distilled CLEAR student with a down factor carries one d×d pooling map per attention layer
+ * (clear-student.ts); those the file has are expected too, as [d, d].
+ */
+function withPoolingMaps(expected: Map<string, number[]>, names: readonly string[], src: TensorSource): Map<string, number[]> {
+  for (const name of names) {
+    if (!src.keys().includes(name)) continue;
+    const d = src.info(name).shape[0];
+    expected.set(name, [d, d]);
+  }
+  return expected;
+}
+
 /** Which model a set of tensors is, under which names, with which config (from metadata, else shapes). */
 export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detected {
   const keys = new Set(src.keys());
@@ -52,12 +66,12 @@ export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detecte
   if (isFluxBfl(keys) || isFluxDiffusers(keys)) {
     const diffusers = !isFluxBfl(keys);
     const config = meta && 'depth_single_blocks' in meta ? fluxConfigFromJson(meta) : inferFluxConfig(keys, shape, diffusers);
-    return { family: 'flux', naming: diffusers ? 'diffusers' : 'bfl', config, expected: fluxKeys(config), map: diffusers ? fluxDiffusersMap(config) : fluxBflMap(config), ignore: new Set() };
+    return { family: 'flux', naming: diffusers ? 'diffusers' : 'bfl', config, expected: withPoolingMaps(fluxKeys(config), fluxClearPlan(config).poolingMaps, src), map: diffusers ? fluxDiffusersMap(config) : fluxBflMap(config), ignore: new Set() };
   }
   if (isDitDiffusers(keys) || isDitOriginal(keys)) {
     const original = isDitOriginal(keys);
     const config = meta && 'input_size' in meta ? ditConfigFromJson(meta) : inferDitConfig(keys, shape, original);
-    return { family: 'dit', naming: original ? 'original' : 'diffusers', config, expected: ditKeys(config), map: original ? ditOriginalMap(config) : ditDiffusersMap(config), ignore: ditIgnoredKeys(keys) };
+    return { family: 'dit', naming: original ? 'original' : 'diffusers', config, expected: withPoolingMaps(ditKeys(config), ditClearPlan(config).poolingMaps, src), map: original ? ditOriginalMap(config) : ditDiffusersMap(config), ignore: ditIgnoredKeys(keys) };
   }
   if (isVaeDecoder(keys)) {
     const ldm = isVaeLdm(keys);

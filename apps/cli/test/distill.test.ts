@@ -132,6 +132,10 @@ describe('cleardit distill', () => {
     const maps = [...s.keys()].filter((k) => k.endsWith('spatial_weight'));
     expect(maps).toEqual(['transformer_blocks.0.attn1.spatial_weight', 'transformer_blocks.1.attn1.spatial_weight']);
     expect([...s.get(maps[0])!].some((v) => v !== 0.25)).toBe(true);
+    // and the student loads with its maps, and runs with the attention its file names
+    const g = cleardit('generate', '-m', join(dir, 'pooled', 'student.safetensors'), '--class', '1', '-o', join(dir, 'pooled.png'));
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stderr).toMatch(/attention: CLEAR r=2, down factor 2/);
   }, 120_000);
 
   it('killed with SIGKILL and resumed, it ends with the bytes of an uninterrupted run', async () => {

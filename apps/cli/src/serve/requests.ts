@@ -80,9 +80,9 @@ const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'e
 export function classOfPrompt(prompt: string, classes: number): number {
   const p = prompt.trim().toLowerCase();
   const num = /(?:^|\D)(\d{1,6})(?:\D|$)/.exec(p);
-  let k = num ? Number(num[1]) : classes === 10 ? WORDS.findIndex((w) => new RegExp(`\\b${w}\\b`).test(p)) : -1;
+  const k = num ? Number(num[1]) : classes === 10 ? WORDS.findIndex((w) => new RegExp(`\\b${w}\\b`).test(p)) : -1;
   if (k < 0 || k >= classes) throw new RequestError('prompt', `prompt '${prompt}': a class-conditional model takes its class from the prompt, a number 0..${classes - 1}${classes === 10 ? ' or its word (zero … nine)' : ''}`);
-  return (k = Math.floor(k));
+  return k;
 }
 
 /** The GenerateSpec of a request, built by the CLI's own parser from the equivalent flags. */

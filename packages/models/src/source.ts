@@ -1,6 +1,6 @@
 // A checkpoint as one set of named tensors, however it is stored: one safetensors file, or shards
 // listed by a *.safetensors.index.json. Tensors are read one at a time, never the whole file.
-import { SafetensorsReader, SafetensorsError, bf16sToFloats, halvesToFloats, type StoredTensor } from '@cleardit/tensor';
+import { SafetensorsReader, SafetensorsError, storedToFloats, type StoredTensor } from '@cleardit/tensor';
 
 export interface TensorInfo {
   dtype: string;
@@ -12,7 +12,7 @@ export interface TensorSource {
   readonly metadata: Readonly<Record<string, string>>;
   keys(): string[];
   info(key: string): TensorInfo;
-  /** The tensor widened to float32 (F16 and BF16 are converted on the host). */
+  /** The tensor widened to float32 (F16, BF16 and integers are converted on the host). */
   readF32(key: string): Promise<Float32Array>;
   /** The stored values without conversion (F16/BF16 as 16-bit patterns), for weights kept in 16 bits. */
   readHost(key: string): Promise<StoredTensor>;
@@ -60,9 +60,7 @@ export class ReaderSource implements TensorSource {
   }
 
   async readF32(key: string): Promise<Float32Array> {
-    const h = await this.readHost(key);
-    if (h.dtype === 'F32') return h.data as Float32Array;
-    return h.dtype === 'BF16' ? bf16sToFloats(h.data as Uint16Array) : halvesToFloats(h.data as Uint16Array);
+    return storedToFloats(await this.readHost(key));
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,14 @@
 // Test helper (also used by the CLI tests): a safetensors header for tensors whose data is never
 // written; the caller extends the file sparsely, so a 24 GB checkpoint costs no disk.
-import type { SafetensorsDType } from '@cleardit/tensor';
+import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from '@cleardit/tensor';
 
 export function headerOnly(tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }>): { bytes: Uint8Array; dataBytes: number } {
-  const size = { F32: 4, F16: 2, BF16: 2 } as const;
   let at = 0;
   const entries = Object.keys(tensors)
     .sort()
     .map((k) => {
       const t = tensors[k];
-      const n = t.shape.reduce((a, b) => a * b, 1) * size[t.dtype];
+      const n = t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPE_BYTES[t.dtype];
       const e = `${JSON.stringify(k)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${at},${at + n}]}`;
       at += n;
       return e;

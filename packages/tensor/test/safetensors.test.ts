@@ -105,14 +105,14 @@ describe('round trip', () => {
 
     const d = await r.readHost('d_f16_bits');
     expect(d.data).toBeInstanceOf(Uint16Array);
-    expect(Array.from(d.data)).toEqual(Array.from(f16Bits));
+    expect(Array.from(d.data as Uint16Array)).toEqual(Array.from(f16Bits));
     const dw = await r.readF32('d_f16_bits');
     expect(Array.from(dw.slice(0, 7))).toEqual([0, -0, 1, 65504, 2 ** -24, Infinity, -Infinity]);
     expect(Object.is(dw[1], -0)).toBe(true);
     expect(Number.isNaN(dw[7]) && Number.isNaN(dw[8])).toBe(true);
 
     const e = await r.readHost('e_bf16_bits');
-    expect(Array.from(e.data)).toEqual(Array.from(bf16Bits));
+    expect(Array.from(e.data as Uint16Array)).toEqual(Array.from(bf16Bits));
     const ew = await r.readF32('e_bf16_bits');
     expect(Array.from(ew.slice(0, 6))).toEqual([0, -0, 1, -2, Infinity, -Infinity]);
     expect(Number.isNaN(ew[6])).toBe(true);
@@ -123,8 +123,38 @@ describe('round trip', () => {
     expect(Array.from(await r.readF32('g_scalar'))).toEqual([7]);
     expect(Array.from(await r.readF32('h_odd_f16'))).toEqual([1, 2, 3]);
     const odd = await r.readHost('i_after_odd');
-    expect(Array.from(odd.data)).toEqual([5, 6]);
+    expect(Array.from(odd.data as Float32Array)).toEqual([5, 6]);
     expect(odd.data.byteOffset % 4).toBe(0);
+    await r.close();
+  });
+
+  it('I32 and I64 round trip; readInt32 takes both, refuses floats and 64-bit values beyond 32 bits', async () => {
+    const big = [0, -1, 2147483647, -2147483648];
+    const bytes = encodeSafetensors({
+      a_i32: { dtype: 'I32', shape: [2, 2], data: Int32Array.from(big) },
+      b_i64: { dtype: 'I64', shape: [4], data: big },
+      c_i64_wide: { dtype: 'I64', shape: [1], data: BigInt64Array.from([2n ** 40n]) },
+      d_f32: { dtype: 'F32', shape: [1], data: [1] },
+    });
+    const r = await SafetensorsReader.open(new BytesSource(bytes, 'ints.safetensors'));
+    expect(r.info('b_i64')).toEqual({ dtype: 'I64', shape: [4], byteLength: 32 });
+    expect((await r.readHost('a_i32')).data).toBeInstanceOf(Int32Array);
+    expect((await r.readHost('b_i64')).data).toBeInstanceOf(BigInt64Array);
+    expect(Array.from(await r.readInt32('a_i32'))).toEqual(big);
+    expect(Array.from(await r.readInt32('b_i64'))).toEqual(big);
+    expect(Array.from(await r.readF32('b_i64'))).toEqual(big.map(Math.fround));
+    await expect(r.readInt32('c_i64_wide')).rejects.toThrow("ints.safetensors: tensor 'c_i64_wide' (I64) holds 1099511627776 at index 0, beyond 32 bits");
+    await expect(r.readInt32('d_f32')).rejects.toThrow("tensor 'd_f32' is F32, not an integer tensor (I32 or I64)");
+    expect(() => encodeSafetensors({ x: { dtype: 'I32', shape: [1], data: [0.5] } })).toThrow("tensor 'x' is I32: its data must be integers");
+  });
+
+  it('reads the token ids of a file written by safetensors in Python (I32)', async () => {
+    const golden = fileURLToPath(new URL('./fixtures/clip-tiny-golden.safetensors', import.meta.url));
+    const r = await SafetensorsReader.open(await FileSource.open(golden));
+    const ids = await r.readInt32('inputs.ids_0'); // "a photo of a cat", CLIP: bos, 4 tokens, eos, eos padding
+    expect(r.info('inputs.ids_0')).toEqual({ dtype: 'I32', shape: [77], byteLength: 308 });
+    expect(Array.from(ids.slice(0, 7))).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    expect(ids.slice(7).every((t) => t === 49407)).toBe(true);
     await r.close();
   });
 
@@ -187,7 +217,8 @@ describe('round trip', () => {
       throw new Error('should have thrown');
     };
     bad({ x: { dtype: 'F32', shape: [2, 3], data: [1, 2] } }, "tensor 'x' has 2 values but shape [2,3] needs 6");
-    bad({ x: { dtype: 'I64', shape: [1], data: [1] } }, 'I64');
+    bad({ x: { dtype: 'U8', shape: [1], data: [1] } }, 'U8');
+    bad({ x: { dtype: 'I64', shape: [1], data: [1.5] } }, 'its data must be integers');
     bad({ x: { dtype: 'F32', shape: [-1], data: [] } }, 'non-negative integers');
     bad({ x: { dtype: 'F32', shape: [1], data: new Uint16Array(1) } }, 'Uint16Array');
     bad({ __metadata__: { dtype: 'F32', shape: [1], data: [1] } }, 'reserved');
@@ -333,8 +364,8 @@ describe('malformed files', () => {
   });
 
   it('unknown dtype is refused by name', async () => {
-    const bytes = rawFile({ ids: { dtype: 'I64', shape: [3], data_offsets: [0, 24] } }, f32x6);
-    await expectBad(bytes, 'i64.safetensors', "tensor 'ids' has dtype I64; cleardit reads F32, F16 and BF16");
+    const bytes = rawFile({ ids: { dtype: 'U8', shape: [3], data_offsets: [0, 3] } }, f32x6);
+    await expectBad(bytes, 'u8.safetensors', "tensor 'ids' has dtype U8; cleardit reads F32, F16, BF16, I32, I64");
   });
 
   it('missing field', async () => {
@@ -376,10 +407,10 @@ describe('malformed files', () => {
 
   it('errors through FileSource carry the path', async () => {
     const path = join(dir, 'bad-on-disk.safetensors');
-    await writeFile(path, rawFile({ ids: { dtype: 'I64', shape: [3], data_offsets: [0, 24] } }, f32x6));
+    await writeFile(path, rawFile({ ids: { dtype: 'U8', shape: [3], data_offsets: [0, 3] } }, f32x6));
     await expect(SafetensorsReader.open(await FileSource.open(path))).rejects.toMatchObject({
       name: 'SafetensorsError',
-      message: expect.stringContaining(`${path}: tensor 'ids' has dtype I64`),
+      message: expect.stringContaining(`${path}: tensor 'ids' has dtype U8`),
     });
   });
 });

@@ -1,16 +1,16 @@
 // Parsing and validating a safetensors header: the 8-byte length, the JSON, every entry's dtype, shape
 // and byte range. Each problem is one SafetensorsError naming the file (and the tensor where there is one).
-// Leaves out reading bytes (reader.ts) and writing (writer.ts). Only F32, F16 and BF16 are accepted.
+// Leaves out reading bytes (reader.ts) and writing (writer.ts). F32, F16, BF16 and the integer I32 and I64 are accepted.
 
 import { SafetensorsError } from '../errors.js';
 import { fmtShape } from '../shape.js';
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
 
 /** Bytes per element of each dtype cleardit reads and writes. */
-export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = Object.freeze({ F32: 4, F16: 2, BF16: 2 });
+export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = Object.freeze({ F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 });
 
-export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = Object.freeze(['F32', 'F16', 'BF16'] as SafetensorsDType[]);
+export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = Object.freeze(['F32', 'F16', 'BF16', 'I32', 'I64'] as SafetensorsDType[]);
 
 /** Above this the length prefix is garbage (the reference implementation uses the same 100 MB cap). */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
@@ -129,7 +129,7 @@ function parseEntry(name: string, key: string, value: unknown, dataStart: number
 
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw new SafetensorsError(name, `${t} has dtype ${show(dtype)}, not a string`);
-  if (!isDType(dtype)) throw new SafetensorsError(name, `${t} has dtype ${dtype}; cleardit reads F32, F16 and BF16`);
+  if (!isDType(dtype)) throw new SafetensorsError(name, `${t} has dtype ${dtype}; cleardit reads ${SAFETENSORS_DTYPES.join(', ')}`);
 
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
     throw new SafetensorsError(name, `${t} has shape ${show(shape)}; a shape must be an array of non-negative integers`);

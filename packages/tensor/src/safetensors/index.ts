@@ -11,5 +11,5 @@ export {
   type SafetensorsEntry,
   type SafetensorsHeader,
 } from './header.js';
-export { SafetensorsReader, type SafetensorsInfo, type StoredTensor, type ToDeviceOptions } from './reader.js';
+export { SafetensorsReader, storedToFloats, type SafetensorsInfo, type StoredTensor, type ToDeviceOptions } from './reader.js';
 export { buildHeader, safetensorsChunks, encodeSafetensors, type TensorToWrite, type LayoutEntry, type BuiltHeader } from './writer.js';

@@ -8,7 +8,7 @@ import { SafetensorsError } from '../errors.js';
 import { bf16sToFloats, floatsToHalves, halvesToFloats } from '../half.js';
 import { tensor } from '../create.js';
 import { Tensor } from '../tensor.js';
-import { parseHeader, checkHeaderLength, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader } from './header.js';
+import { parseHeader, checkHeaderLength, SAFETENSORS_DTYPE_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader } from './header.js';
 import type { ByteSource } from './source.js';
 
 export interface SafetensorsInfo {
@@ -17,11 +17,11 @@ export interface SafetensorsInfo {
   byteLength: number;
 }
 
-/** Raw values: F32 as Float32Array, F16 and BF16 as their 16-bit patterns in a Uint16Array. */
+/** Raw values: F32 as Float32Array, F16 and BF16 as their 16-bit patterns in a Uint16Array, I32 as Int32Array, I64 as BigInt64Array. */
 export interface StoredTensor {
   dtype: SafetensorsDType;
   shape: number[];
-  data: Float32Array | Uint16Array;
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array;
 }
 
 export interface ToDeviceOptions {
@@ -84,14 +84,28 @@ export class SafetensorsReader {
     // Typed arrays need an aligned offset, and a view into the source's buffer would let callers mutate
     // it; a fresh copy at offset 0 solves both. Sources that already return an exact buffer cost nothing.
     if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
-    const count = bytes.byteLength / (e.dtype === 'F32' ? 4 : 2);
-    const data = e.dtype === 'F32' ? new Float32Array(bytes.buffer, 0, count) : new Uint16Array(bytes.buffer, 0, count);
-    return { dtype: e.dtype, shape: [...e.shape], data };
+    const count = bytes.byteLength / SAFETENSORS_DTYPE_BYTES[e.dtype];
+    const view = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I32: Int32Array, I64: BigInt64Array }[e.dtype];
+    return { dtype: e.dtype, shape: [...e.shape], data: new view(bytes.buffer as ArrayBuffer, 0, count) };
   }
 
-  /** The values widened to f32 (F16 and BF16 are exact in f32). */
+  /** The values widened to f32 (F16 and BF16 are exact in f32; integers are exact up to 2²⁴). */
   async readF32(key: string): Promise<Float32Array> {
-    return widen(await this.readHost(key));
+    return storedToFloats(await this.readHost(key));
+  }
+
+  /** An integer tensor (I32, or I64 whose values fit 32 bits) as an Int32Array: token ids, positions. */
+  async readInt32(key: string): Promise<Int32Array> {
+    const h = await this.readHost(key);
+    if (h.dtype === 'I32') return h.data as Int32Array;
+    if (h.dtype !== 'I64') throw new SafetensorsError(this.name, `tensor '${key}' is ${h.dtype}, not an integer tensor (I32 or I64)`);
+    const wide = h.data as BigInt64Array;
+    const out = new Int32Array(wide.length);
+    for (let i = 0; i < wide.length; i++) {
+      if (wide[i] > 2147483647n || wide[i] < -2147483648n) throw new SafetensorsError(this.name, `tensor '${key}' (I64) holds ${wide[i]} at index ${i}, beyond 32 bits`);
+      out[i] = Number(wide[i]);
+    }
+    return out;
   }
 
   /**
@@ -104,7 +118,7 @@ export class SafetensorsReader {
     if (want !== 'f32' && want !== 'f16') throw new TypeError(`toDevice: dtype must be 'f32' or 'f16', not ${String(want)}`);
     if (want === 'f32') return tensor(device, await this.readF32(key), this.entry(key).shape, 'f32');
     const host = await this.readHost(key);
-    const bits = host.dtype === 'F16' ? (host.data as Uint16Array) : floatsToHalves(widen(host));
+    const bits = host.dtype === 'F16' ? (host.data as Uint16Array) : floatsToHalves(storedToFloats(host));
     const t = Tensor.empty(device, host.shape, 'f16');
     try {
       if (bits.length) device.write(t.buffer, bits);
@@ -131,9 +145,20 @@ export class SafetensorsReader {
   }
 }
 
-function widen(h: StoredTensor): Float32Array {
-  if (h.dtype === 'F32') return h.data as Float32Array;
-  return h.dtype === 'F16' ? halvesToFloats(h.data as Uint16Array) : bf16sToFloats(h.data as Uint16Array);
+/** Stored values as float32: F16/BF16 widened exactly, integers converted (exact up to 2²⁴). */
+export function storedToFloats(h: StoredTensor): Float32Array {
+  switch (h.dtype) {
+    case 'F32':
+      return h.data as Float32Array;
+    case 'F16':
+      return halvesToFloats(h.data as Uint16Array);
+    case 'BF16':
+      return bf16sToFloats(h.data as Uint16Array);
+    case 'I32':
+      return Float32Array.from(h.data as Int32Array);
+    case 'I64':
+      return Float32Array.from(h.data as BigInt64Array, Number);
+  }
 }
 
 async function readExact(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {

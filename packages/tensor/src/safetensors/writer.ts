@@ -11,12 +11,13 @@ import { SAFETENSORS_DTYPE_BYTES, SAFETENSORS_DTYPES, type SafetensorsDType } fr
 
 /**
  * One tensor to write. For F16/BF16 a Uint16Array is taken as the raw 16-bit patterns; a Float32Array or
- * number[] is rounded (to nearest even). For F32 data must be a Float32Array or number[].
+ * number[] is rounded (to nearest even). For F32 data must be a Float32Array or number[]. I32 and I64
+ * take integers (an Int32Array, a BigInt64Array for I64, or number[]).
  */
 export interface TensorToWrite {
   dtype: SafetensorsDType;
   shape: readonly number[];
-  data: Float32Array | Uint16Array | readonly number[];
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array | readonly number[];
 }
 
 export interface LayoutEntry {
@@ -49,11 +50,14 @@ export function buildHeader(tensors: Record<string, TensorToWrite>, metadata?: R
     if (name === '__metadata__') throw new SafetensorsError(file, `'__metadata__' is reserved and cannot name a tensor`);
     if (!t || typeof t !== 'object') throw new SafetensorsError(file, `${what} is not a {dtype, shape, data} object`);
     if (!(SAFETENSORS_DTYPES as readonly string[]).includes(t.dtype))
-      throw new SafetensorsError(file, `${what} has dtype ${String(t.dtype)}; cleardit writes F32, F16 and BF16`);
+      throw new SafetensorsError(file, `${what} has dtype ${String(t.dtype)}; cleardit writes ${SAFETENSORS_DTYPES.join(', ')}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       throw new SafetensorsError(file, `${what} has shape ${JSON.stringify(t.shape)}; a shape must be an array of non-negative integers`);
     if (t.dtype === 'F32' && t.data instanceof Uint16Array)
       throw new SafetensorsError(file, `${what} is F32 but its data is a Uint16Array (16-bit patterns); pass a Float32Array`);
+    if ((t.dtype === 'I32' || t.dtype === 'I64') && !(t.data instanceof Int32Array || t.data instanceof BigInt64Array || (Array.isArray(t.data) && t.data.every(Number.isSafeInteger))))
+      throw new SafetensorsError(file, `${what} is ${t.dtype}: its data must be integers (an Int32Array, a BigInt64Array or integer numbers)`);
+    if (t.dtype !== 'I64' && t.data instanceof BigInt64Array) throw new SafetensorsError(file, `${what} is ${t.dtype} but its data is a BigInt64Array; pass it as I64`);
     const n = numel(t.shape);
     if (!t.data || t.data.length !== n)
       throw new SafetensorsError(file, `${what} has ${t.data?.length ?? 'no'} values but shape ${fmtShape(t.shape)} needs ${n}`);
@@ -104,9 +108,13 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
 }
 
 function tensorBytes(t: TensorToWrite): Uint8Array {
-  let arr: Float32Array | Uint16Array;
-  if (t.dtype === 'F32') arr = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-  else if (t.data instanceof Uint16Array) arr = t.data;
-  else arr = t.dtype === 'F16' ? floatsToHalves(t.data) : floatsToBf16s(t.data);
+  let arr: Float32Array | Uint16Array | Int32Array | BigInt64Array;
+  const d = t.data;
+  if (t.dtype === 'I64') arr = d instanceof BigInt64Array ? d : BigInt64Array.from(d as ArrayLike<number>, (v) => BigInt(v));
+  else if (d instanceof BigInt64Array) throw new TypeError('unreachable: checked in buildHeader');
+  else if (t.dtype === 'I32') arr = d instanceof Int32Array ? d : Int32Array.from(d);
+  else if (t.dtype === 'F32') arr = d instanceof Float32Array ? d : Float32Array.from(d);
+  else if (d instanceof Uint16Array) arr = d;
+  else arr = t.dtype === 'F16' ? floatsToHalves(d) : floatsToBf16s(d);
   return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 }

@@ -28,6 +28,9 @@ export interface Detected {
   ignore: Set<string>;
 }
 
+/** What loading needs of a detected checkpoint: the canonical keys and shapes, their sources, what to skip. */
+export type LoadSpec = Pick<Detected, 'expected' | 'map' | 'ignore'>;
+
 export class CheckpointError extends ClearditError {
   override name = 'CheckpointError';
 }
@@ -118,13 +121,16 @@ function shapesFit(parts: readonly (readonly number[])[], expected: readonly num
   return parts.every((p) => squeezed(p.slice(1)) === squeezed(expected.slice(1)));
 }
 
+/** 2-D weights that are tables, read by gather() or added, not fed to linear(): they stay float32. */
+const TABLES = ['.embedding_table.weight', 'position_embedding.weight', 'relative_attention_bias.weight'];
+
 /**
- * A weight that only ever feeds linear(): 2-D and named `.weight`. In FLUX, DiT and the VAEs that is
- * every Linear (the VAE's attention projections included; convs are 4-D), except DiT's class table,
- * which gather() reads and so stays float32.
+ * A weight that only ever feeds linear(): 2-D and named `.weight`. In FLUX, DiT, the VAEs and the text
+ * encoders that is every Linear (the VAE's attention projections included; convs are 4-D), except the
+ * tables: DiT's class table, CLIP's position table and T5's relative-position bias.
  */
 export function isLinearWeight(name: string, shape: readonly number[]): boolean {
-  return shape.length === 2 && name.endsWith('.weight') && !name.endsWith('.embedding_table.weight');
+  return shape.length === 2 && name.endsWith('.weight') && !TABLES.some((t) => name.endsWith(t));
 }
 
 /** The 16-bit dtype a canonical tensor keeps on the device, or null when it is widened to float32. */
@@ -135,7 +141,7 @@ function keptAs16(src: TensorSource, name: string, shape: readonly number[], par
   return dt[0] === 'BF16' ? 'bf16' : dt[0] === 'F16' ? 'f16' : null;
 }
 
-export function planLoad(src: TensorSource, det: Detected, opts: PlanOptions = {}): LoadPlan {
+export function planLoad(src: TensorSource, det: LoadSpec, opts: PlanOptions = {}): LoadPlan {
   const keys = new Set(src.keys());
   const used = new Set<string>(det.ignore);
   const missing: string[] = [];
@@ -197,7 +203,7 @@ export function assertLoadable(src: TensorSource, p: LoadPlan, device: Device, b
 }
 
 /** Streams every canonical tensor to the device (one host tensor alive at a time); see PlanOptions.weights16. */
-export async function loadWeights(device: Device, src: TensorSource, det: Detected, model: string, opts: LoadOptions = {}): Promise<Weights> {
+export async function loadWeights(device: Device, src: TensorSource, det: LoadSpec, model: string, opts: LoadOptions = {}): Promise<Weights> {
   const weights = new Weights(model);
   let done = 0;
   try {

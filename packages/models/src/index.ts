@@ -19,3 +19,8 @@ export * from './pack.js';
 export * from './model.js';
 export * from './clear-student.js';
 export * from './errors.js';
+export * from './text/clip.js';
+export * from './text/t5.js';
+export * from './text/token-table.js';
+export * from './text/load.js';
+export * from './text/tokenizers.js';

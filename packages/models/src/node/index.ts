@@ -54,3 +54,4 @@ export async function openCheckpoint(path: string, subfolder?: string): Promise<
 export function defaultMemoryBudget(device: Device): number | undefined {
   return device.adapter.software ? Math.floor(totalmem() * 0.75) : undefined;
 }
+export * from './text.js';

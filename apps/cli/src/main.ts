@@ -6,6 +6,7 @@ import { flopsCommand } from './commands/flops.js';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { generateCommand } from './commands/generate.js';
+import { encodeCommand } from './commands/encode.js';
 import { trainCommand } from './commands/train.js';
 import { distillCommand } from './commands/distill.js';
 import { evalCommand } from './commands/eval.js';
@@ -26,6 +27,7 @@ program
   .exitOverride();
 
 generateCommand(program);
+encodeCommand(program);
 trainCommand(program);
 distillCommand(program);
 evalCommand(program);

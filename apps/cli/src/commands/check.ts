@@ -2,11 +2,14 @@
 // adapter, and prints per output the max absolute and relative error and PASS or FAIL.
 // Exit: 0 all pass, 1 any FAIL, 2 a file unreadable or not recognised.
 import { type Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SafetensorsReader } from '@cleardit/tensor';
 import { FileSource, createDevice } from '@cleardit/tensor/node';
 import { attentionChecker } from '../check/attention.js';
 import { fluxChecker, ditChecker, vaeChecker } from '../check/models.js';
 import { samplingChecker, scheduleChecker } from '../check/sampling.js';
+import { textChecker } from '../check/text.js';
 import type { Checker, CheckResult } from '../check/types.js';
 import { EXIT } from '../exit.js';
 
@@ -14,7 +17,7 @@ import { EXIT } from '../exit.js';
 const isInputError = (e: Error) => ['ShapeError', 'GeometryError', 'SafetensorsError', 'CheckpointError', 'WeightError', 'RangeError', 'UsageError'].includes(e.name);
 
 /** Checkers in the order they are tried. */
-export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker, samplingChecker, scheduleChecker];
+export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker, samplingChecker, scheduleChecker, textChecker];
 
 function print(file: string, adapter: string, res: CheckResult): void {
   console.log(`${file}: ${res.title} — on ${adapter}`);
@@ -31,7 +34,7 @@ export function checkCommand(program: Command): void {
   program
     .command('check')
     .description('check cleardit against reference-vector files (safetensors with inputs.* and outputs.*)')
-    .argument('<files...>', 'reference-vector files, e.g. ../shared/golden/clear-attn-a.safetensors')
+    .argument('<files...>', 'reference-vector files (or folders with a golden.safetensors), e.g. ../shared/golden/clear-attn-a.safetensors')
     .addOption(new Option('--dit-semantics <mode>', 'DiT: facebookresearch/DiT (what the weights were trained with) or stock diffusers').choices(['dit', 'diffusers']).default('dit'))
     .addHelpText(
       'after',
@@ -43,14 +46,18 @@ Each file is recognised by its tensor names and metadata:
   decoder    weights.decoder…, inputs.z
   sampling   inputs.noise + __metadata__.weights (the model file, beside this one), steps and shift
   schedules  schedule.<steps>_<image tokens>_<shift>
+  text       a folder: golden.safetensors (inputs.ids_i, outputs.hidden_i [, pooled_i]) beside
+             text_encoder/ + tokenizer/ (CLIP) or text_encoder_2/ + tokenizer_2/ (T5)
 Attention errors are relative to the largest output magnitude (1e-4); model errors are absolute
-(FLUX 1e-5, its -strong file 5e-4, DiT 1e-4, decoders 1e-5, under the 3.1e-5 a wrong GroupNorm eps gives, as the golden README states).
+(FLUX 1e-5, its -strong file 5e-4, DiT 1e-4, decoders 1e-5, under the 3.1e-5 a wrong GroupNorm eps gives,
+text encoders 1e-4, as the golden README states); token ids must be equal.
 Outputs a model cannot produce are listed as skipped, never passed.
 Every file given is checked and reported; the exit status is the worst one: 0 all PASS, 1 any FAIL,
 2 a file unreadable, not recognised, or whose inputs cannot be run (the message names the file).
 
 Example:
-  cleardit check ../shared/golden/clear-attn-a.safetensors ../shared/golden/clear-attn-a-down.safetensors`,
+  cleardit check ../shared/golden/clear-attn-a.safetensors ../shared/golden/clear-attn-a-down.safetensors
+  cleardit check ../shared/golden/text/clip-tiny ../shared/golden/text/t5-tiny`,
     )
     .action(async (files: string[], opts: { ditSemantics: 'dit' | 'diffusers' }, cmd: Command) => {
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
@@ -59,7 +66,9 @@ Example:
       for (const file of files) {
         let reader: SafetensorsReader;
         try {
-          reader = await SafetensorsReader.open(await FileSource.open(file));
+          // a reference folder (../shared/golden/text/*) keeps its vectors in golden.safetensors
+          const path = existsSync(join(file, 'golden.safetensors')) ? join(file, 'golden.safetensors') : file;
+          reader = await SafetensorsReader.open(await FileSource.open(path));
         } catch (e) {
           process.stderr.write(`cleardit: ${file}: ${(e as Error).message}\n`);
           status = EXIT.usage;

@@ -14,7 +14,8 @@ import { UsageError } from '../exit.js';
 import { intAtLeast, numberIn } from '../parse.js';
 import { type DistillJob, digitJob, fluxJob } from '../distill/job.js';
 import { trainingLoop } from '../train/loop.js';
-import { drawTeacherSamples, readDigitSamples, writeDigitSamples } from '../distill/digits.js';
+import { DISTILL_DATA_CFG, drawTeacherSamples, readDigitSamples, writeDigitSamples } from '../distill/digits.js';
+import { DIGIT_CFG } from '../train/digits.js';
 import { drawFluxSamples, readEmbeddings, readFluxSamples, writeFluxSamples } from '../distill/flux.js';
 
 /** What a distillation checkpoint records beside the trainer's config, to rebuild the same run. */
@@ -22,6 +23,8 @@ interface DistillRun {
   teacher: string;
   data: string;
   attention: AttentionMode;
+  /** Digits: the guidance the teacher samples were drawn with (absent in runs from before the flag: 4). */
+  dataCfg?: number;
 }
 
 export function distillCommand(program: Command): void {
@@ -35,6 +38,7 @@ export function distillCommand(program: Command): void {
     .option('--down-factor <d>', 'also attend to the d×d-pooled image (1: none); the pooling maps train too', '1')
     .option('--data <file>', 'the teacher samples; drawn and written when the file does not exist (default: beside the teacher)')
     .option('--samples <n>', 'teacher samples to draw when --data does not exist', '1000')
+    .option('--data-cfg <w>', 'digits: the guidance the teacher samples are drawn with (1: none, so L_fm and L_pred score the same conditional prediction)', String(DISTILL_DATA_CFG))
     .option('--embeddings <files...>', 'FLUX: prompt embeddings (txt, y) the teacher draws its samples from, one prompt per file')
     .option('-W, --width <px>', 'FLUX: size of the teacher samples in pixels', '1024')
     .option('-H, --height <px>', 'FLUX: size of the teacher samples in pixels', '1024')
@@ -56,7 +60,9 @@ Each step noises --batch teacher samples x₀ at σ = (1000 − ⌊1000u⌋)/100
 attention, no gradients) and the student (CLEAR) on them, and trains the student's q, k, v and output
 projections on L = L_fm + 0.5·L_pred + 0.5·L_attn: the flow-matching loss, the distance to the
 teacher's prediction, and the distance between the two attention outputs of every second block.
-As in the teacher's training, 10% of the labels are the null class (for guidance).
+As in the teacher's training, 10% of the labels are the null class (for guidance). The digit
+teacher's samples are drawn without guidance (--data-cfg 1): the losses score the student's
+conditional prediction, so the data must come from that same conditional distribution.
 Gradients are clipped at 1. Everything else in the student is the teacher's and stays bit-identical.
 
 Examples:
@@ -76,10 +82,12 @@ Examples:
         seed: intAtLeast('--seed', opts.seed as string, 0),
       };
       const teacherPath = String(opts.teacher);
+      const dataCfg = numberIn('--data-cfg', opts.dataCfg as string, 0, 100);
       let run: DistillRun = {
         teacher: teacherPath,
-        data: (opts.data as string | undefined) ?? join(dirname(teacherPath), `teacher-samples-${intAtLeast('--samples', opts.samples as string)}.safetensors`),
+        data: (opts.data as string | undefined) ?? join(dirname(teacherPath), `teacher-samples-${intAtLeast('--samples', opts.samples as string)}-cfg${dataCfg}.safetensors`),
         attention: { kind: 'clear', radius: numberIn('--radius', opts.radius as string, 0.5, 1e4), downFactor: intAtLeast('--down-factor', opts.downFactor as string) },
+        dataCfg,
       };
       const every = intAtLeast('--checkpoint-every', opts.checkpointEvery as string);
       const sampleEvery = intAtLeast('--sample-every', opts.sampleEvery as string, 0);
@@ -112,13 +120,14 @@ Examples:
         const teacher = loaded.model;
         if (teacher.config.inChannels !== 1 || teacher.config.inputSize !== 32 || src.metadata.prediction !== 'flow')
           throw new UsageError(`--teacher ${run.teacher}: not a digit teacher (a flow-matching DiT on 32×32×1 pixels, from cleardit train)`);
+        const cfg = run.dataCfg ?? DIGIT_CFG;
         if (!existsSync(run.data)) {
           drawing(count);
-          const drawn = await drawTeacherSamples(device, teacher, count, config.seed, progress('samples', count));
+          const drawn = await drawTeacherSamples(device, teacher, count, config.seed, cfg, progress('samples', count));
           mkdirSync(dirname(run.data), { recursive: true });
-          await writeDigitSamples(run.data, drawn, { teacher: basename(run.teacher), seed: String(config.seed) });
+          await writeDigitSamples(run.data, drawn, cfg, { teacher: basename(run.teacher), seed: String(config.seed) });
         }
-        job = digitJob(device, teacher, await readDigitSamples(run.data), run.attention, out, config.seed) as DistillJob<unknown>;
+        job = digitJob(device, teacher, await readDigitSamples(run.data, cfg), run.attention, out, config.seed) as DistillJob<unknown>;
       } else if (loaded.model instanceof FluxTransformer) {
         const teacher = loaded.model;
         if (!existsSync(run.data)) {

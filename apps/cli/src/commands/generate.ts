@@ -1,5 +1,5 @@
 // `cleardit generate`: an image from a digit model (the bundled default: a CLEAR student distilled
-// from the digit teacher), a latent DiT (class-conditional) or FLUX (precomputed text embeddings),
+// from the digit teacher), a latent DiT (class-conditional) or FLUX (a prompt, or its embeddings),
 // with full or CLEAR attention, written as a PNG that records its parameters.
 import { type Command, Option } from 'commander';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
@@ -8,6 +8,8 @@ import { parseSpec, checkOutputs, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } f
 import { makeReporter } from '../generate/progress.js';
 import { encodePng, tile, writePng } from '../generate/png.js';
 import { attentionOf, loadPipeline, pngText, runPipeline } from '../generate/pipeline.js';
+import { encodePrompt, sequenceLengthFor, textEncoders, type PromptEmbedding } from '../generate/prompt.js';
+import { fluxParts } from '@cleardit/models/node';
 
 export function generateCommand(program: Command): void {
   program
@@ -15,7 +17,11 @@ export function generateCommand(program: Command): void {
     .description('generate an image with a DiT or FLUX checkpoint, full or CLEAR attention')
     .option('-m, --model <path>', `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names)`)
     .option('--vae <path>', 'VAE decoder checkpoint for latent models (FLUX: ae.safetensors; DiT: an SD VAE); digit models need none')
-    .option('--embeddings <file>', 'FLUX text conditioning: safetensors with txt [T, 4096] and y [768] (precomputed T5 and CLIP outputs)')
+    .option('-p, --prompt <text>', 'FLUX: the prompt, encoded by the folder\'s CLIP and T5 (or --clip, --t5)')
+    .option('--clip <dir>', 'FLUX: the CLIP-L text encoder (text_encoder/ + tokenizer/, or a FLUX folder), beside a BFL file')
+    .option('--t5 <dir>', 'FLUX: the T5-XXL encoder (text_encoder_2/ + tokenizer_2/, or a FLUX folder), beside a BFL file')
+    .option('--max-sequence-length <n>', 'FLUX: T5 tokens (default 512 for dev, 256 for schnell, as diffusers)')
+    .option('--embeddings <file>', 'FLUX text conditioning instead of a prompt: txt [T, 4096] and y [768] (from cleardit encode)')
     .option('--steps <n>', 'sampling steps (digits 20, DiT 50, FLUX dev 28, schnell 4)')
     .option('-s, --seed <n>', 'noise seed: the same seed gives the same image in Node and in browsers', '42')
     .option('-b, --batch-count <n>', 'images in one batched run, from seeds s, s+1, …; written as NAME-0.png … (at most 64)', '1')
@@ -44,6 +50,14 @@ JSON). Without --model, the bundled digit model runs: a CLEAR (r = 4) student di
 trained on handwritten digits (docs/distillation.md); -m digit-teacher runs the teacher with full
 attention. A digit model writes the ten digits in a row, or one 32×32 digit with --class.
 
+FLUX from a prompt: -m names a FLUX.1 folder (diffusers layout: transformer/, vae/, text_encoder/,
+text_encoder_2/, tokenizer/, tokenizer_2/), or BFL's flux1-dev.safetensors with --vae ae.safetensors,
+--clip and --t5 naming the encoders. CLIP and T5 load, encode the prompt and are freed before the
+transformer loads. The PNG records the prompt.
+  cleardit generate -m FLUX.1-dev -p "a red fox in snow" -o fox.png
+  cleardit encode -m FLUX.1-dev -p "a red fox in snow" -o fox.safetensors   # encode once...
+  cleardit generate -m FLUX.1-dev --embeddings fox.safetensors -s 7 -o fox7.png   # ...draw many
+
 Upscaling the CLEAR way (generate low, resize, refine with local attention):
   cleardit generate -m flux1-dev.safetensors --vae ae.safetensors --embeddings prompt.safetensors \\
     -W 1024 -H 1024 --save-latent base.safetensors -o base.png
@@ -63,6 +77,13 @@ Examples:
       const report = makeReporter(spec.json ? 'json' : 'auto');
       const started = performance.now();
       const device = await createDevice({ adapter: spec.adapter });
+      // FLUX from a prompt: the encoders load, run and are freed before the transformer loads
+      let prompt: PromptEmbedding | undefined;
+      if (spec.prompt !== undefined) {
+        const parts = fluxParts(spec.model, { clip: spec.clip, t5: spec.t5 });
+        const length = await sequenceLengthFor(parts.transformer, spec.maxSequenceLength);
+        prompt = await encodePrompt(device, textEncoders(parts, spec.model), spec.prompt, length, (line) => report.info(line));
+      }
       const p = await loadPipeline(device, spec);
       report.info(`model: ${p.name}${spec.bundled ? ' (bundled)' : ''}${p.about ? ` — ${p.about}` : ''}; attention: ${describeAttention(attentionOf(p, spec))}`);
       report.info(`adapter: ${device.adapter.name} (${device.adapter.reason})`);
@@ -80,7 +101,7 @@ Examples:
       };
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort(new Error('interrupted')));
-      const g = await runPipeline(device, p, spec, counting, abort.signal);
+      const g = await runPipeline(device, p, spec, counting, abort.signal, prompt);
       const finished = performance.now();
       const textFor = (seed: string | number, batch: number) => pngText(device, p, spec, g, seed, batch);
       const B = g.pictures.length;

@@ -1,17 +1,19 @@
 // `cleardit inspect FILE`: what a checkpoint is (family, naming, config), how many parameters, which
-// dtypes, how many bytes it needs on the chosen adapter, and every missing or unexpected key.
+// dtypes, how many bytes it needs on the chosen adapter, and every missing or unexpected key. A FLUX
+// folder (model_index.json) is listed part by part (inspect/folder.ts).
 import type { Command } from 'commander';
 import { fmtBytes } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
 import { detect, planLoad } from '@cleardit/models';
-import { openCheckpoint, defaultMemoryBudget } from '@cleardit/models/node';
+import { openCheckpoint, defaultMemoryBudget, isPipelineFolder } from '@cleardit/models/node';
+import { inspectFluxFolder } from '../inspect/folder.js';
 import { EXIT } from '../exit.js';
 
 export function inspectCommand(program: Command): void {
   program
     .command('inspect')
     .description('identify a checkpoint: family, naming, config, parameters, dtypes, bytes needed, missing/unexpected keys')
-    .argument('<path>', 'a .safetensors file, a *.safetensors.index.json, or a diffusers folder')
+    .argument('<path>', 'a .safetensors file, a *.safetensors.index.json, a diffusers folder, or a FLUX.1 folder (every part)')
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
@@ -23,6 +25,7 @@ Example:
   cleardit inspect flux1-dev.safetensors`,
     )
     .action(async (path: string, opts: { json?: boolean }, cmd: Command) => {
+      if (isPipelineFolder(path)) return inspectFluxFolder(path, opts.json === true, cmd.optsWithGlobals().adapter);
       let src: Awaited<ReturnType<typeof openCheckpoint>>;
       let det: ReturnType<typeof detect>;
       try {

@@ -1,5 +1,6 @@
-// FLUX pipeline: precomputed text embeddings (until text encoders exist), seeded packed noise (or an
-// img2img start from a saved latent, resized), Euler on the rectified flow, unpack, autoencoder decode.
+// FLUX pipeline: the text conditioning (a prompt encoded by prompt.ts, or a precomputed --embeddings
+// file), seeded packed noise (or an img2img start from a saved latent, resized), Euler on the
+// rectified flow, unpack, autoencoder decode.
 import { type Device, type Tensor, tensor, concat, SafetensorsReader } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
 import { FluxTransformer, VaeDecoder, imageIds, toPixels } from '@cleardit/models';
@@ -8,6 +9,15 @@ import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 import { batchSeeds, vaeFactor, type Generated } from './dit.js';
+import type { PromptEmbedding } from './prompt.js';
+
+/** An encoded prompt as the model's inputs, checked against its widths. */
+function promptInputs(device: Device, e: PromptEmbedding, flux: FluxTransformer): { txt: Tensor; y: Tensor; T: number } {
+  const c = flux.config;
+  if (e.txt.length !== e.T * c.contextInDim || e.y.length !== c.vecInDim)
+    throw new UsageError(`the text encoders give txt [${e.T}, ${e.txt.length / e.T}] and y [${e.y.length}], but this FLUX model takes txt [T, ${c.contextInDim}] and y [${c.vecInDim}]`);
+  return { txt: tensor(device, e.txt, [1, e.T, c.contextInDim]), y: tensor(device, e.y, [1, c.vecInDim]), T: e.T };
+}
 
 /** txt [T, ctx] (or [1, T, ctx]) and y [vec] (or [1, vec]) from a safetensors file, checked against the model. */
 async function embeddings(device: Device, path: string, flux: FluxTransformer): Promise<{ txt: Tensor; y: Tensor; T: number }> {
@@ -27,8 +37,9 @@ async function embeddings(device: Device, path: string, flux: FluxTransformer): 
   }
 }
 
-export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
-  if (!spec.embeddings) throw new UsageError('FLUX needs text conditioning: pass --embeddings FILE (safetensors with txt [T, 4096] and y [768], precomputed T5/CLIP outputs; cleardit has no text encoders yet)');
+export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal, prompt?: PromptEmbedding): Promise<Generated> {
+  if (!prompt && !spec.embeddings)
+    throw new UsageError('FLUX needs text conditioning: pass -p PROMPT (with a FLUX folder, or --clip and --t5), or --embeddings FILE (txt [T, 4096] and y [768], from cleardit encode)');
   const f = vaeFactor(vae);
   const unit = 2 * f;
   const width = spec.width ?? 64 * unit;
@@ -43,7 +54,7 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
   const [h, w] = [height / unit, width / unit];
   const seeds = batchSeeds(spec);
   const B = seeds.length;
-  const one = await embeddings(device, spec.embeddings, flux);
+  const one = prompt ? promptInputs(device, prompt, flux) : await embeddings(device, spec.embeddings!, flux);
   // every image of the batch has the same prompt; item i its own noise (seed + i)
   const repeat = (t: Tensor) => (B === 1 ? t : concat(Array<Tensor>(B).fill(t), 0));
   const [txt, y] = [repeat(one.txt), repeat(one.y)];

@@ -9,6 +9,13 @@ export interface GenerateSpec {
   model: string;
   vae?: string;
   embeddings?: string;
+  /** FLUX: the prompt, encoded by the text encoders of the folder (or --clip, --t5). */
+  prompt?: string;
+  /** FLUX: the CLIP-L and T5 encoders' folders, beside a BFL transformer file. */
+  clip?: string;
+  t5?: string;
+  /** FLUX: T5 tokens (FluxPipeline's max_sequence_length); unset: 512 for dev, 256 for schnell. */
+  maxSequenceLength?: number;
   bundled: boolean;
   steps?: number;
   seed: number;
@@ -90,6 +97,9 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   if (vae && !existsSync(vae)) throw new UsageError(`--vae ${vae}: no such file or folder`);
   const emb = str('embeddings');
   if (emb && !existsSync(emb)) throw new UsageError(`--embeddings ${emb}: no such file`);
+  const prompt = str('prompt');
+  if (prompt !== undefined && emb) throw new UsageError('--prompt and --embeddings both give the text conditioning: pass one');
+  for (const flag of ['clip', 't5'] as const) if (str(flag) && !existsSync(str(flag)!)) throw new UsageError(`--${flag} ${str(flag)}: no such folder`);
   const init = str('initLatent');
   if (init && !existsSync(init)) throw new UsageError(`--init-latent ${init}: no such file`);
   const kind = str('attention');
@@ -108,6 +118,10 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     model,
     vae,
     embeddings: emb,
+    prompt,
+    clip: str('clip'),
+    t5: str('t5'),
+    maxSequenceLength: str('maxSequenceLength') === undefined ? undefined : positiveInt('--max-sequence-length', str('maxSequenceLength')!),
     bundled,
     steps: str('steps') === undefined ? undefined : positiveInt('--steps', str('steps')!),
     seed: str('seed') === undefined ? 42 : positiveInt('--seed', str('seed')!, true),

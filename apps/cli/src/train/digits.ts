@@ -52,6 +52,7 @@ export async function sampleDigits(device: Device, dit: DitTransformer, labels: 
   const x = tensor(device, noise, [B, 1, side, side]);
   const nulls = labels.map(() => dit.config.numClasses);
   const model = (xt: Tensor, t: number) => {
+    if (cfg === 1) return dit.forward(xt, Array<number>(B).fill(1000 * t), [...labels]); // no guidance: the conditional prediction alone
     const both = dit.forward(concat([xt, xt], 0), Array<number>(2 * B).fill(1000 * t), [...labels, ...nulls]);
     const vc = slice(both, 0, 0, B);
     const vu = slice(both, 0, B, 2 * B);

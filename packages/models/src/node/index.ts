@@ -55,3 +55,4 @@ export function defaultMemoryBudget(device: Device): number | undefined {
   return device.adapter.software ? Math.floor(totalmem() * 0.75) : undefined;
 }
 export * from './text.js';
+export * from './flux-folder.js';

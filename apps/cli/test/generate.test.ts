@@ -243,7 +243,7 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
   it('rejects a missing or misshapen embeddings file', () => {
     let r = cleardit('generate', ...flux.filter((a) => a !== emb && a !== '--embeddings'), '-W', '16', '-H', '16', '-o', out('x.png'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/FLUX needs text conditioning: pass --embeddings FILE/);
+    expect(r.stderr).toMatch(/FLUX needs text conditioning: pass -p PROMPT \(with a FLUX folder, or --clip and --t5\), or --embeddings FILE/);
     const bad = out('bad-emb.safetensors');
     writeFileSync(bad, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 40], data: new Float32Array(280) }, y: { dtype: 'F32', shape: [32], data: new Float32Array(32) } }));
     r = cleardit('generate', '-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', bad, '-W', '16', '-H', '16', '-o', out('y.png'));

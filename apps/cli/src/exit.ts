@@ -1,9 +1,9 @@
 // Exit codes every cleardit command shares, and the one-line error style.
-import { ClearditError } from '@cleardit/tensor';
+import { InputError } from '@cleardit/tensor';
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A problem with what the user asked (bad flag, unreadable input): exit status 2. */
-export class UsageError extends ClearditError {
+export class UsageError extends InputError {
   override name = 'UsageError';
 }
 

@@ -12,7 +12,8 @@ import { distillCommand } from './commands/distill.js';
 import { evalCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
-import { EXIT, UsageError } from './exit.js';
+import { InputError } from '@cleardit/tensor';
+import { EXIT } from './exit.js';
 import { runQuietly } from './quiet.js';
 
 await runQuietly(process.argv);
@@ -53,6 +54,6 @@ try {
     process.exit(130);
   }
   process.stderr.write(`cleardit: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`);
-  // problems with what the user gave (flags, files, their shapes and geometry) exit 2; the rest 1
-  process.exit(err instanceof UsageError || ['SafetensorsError', 'AdapterError', 'CheckpointError', 'WeightError', 'OutputExistsError', 'ShapeError', 'GeometryError', 'DeviceLimitError', 'ConfigError'].includes(err.name) ? EXIT.usage : EXIT.failed);
+  // problems with what the user gave (flags, files, their shapes and geometry: every InputError) exit 2; the rest 1
+  process.exit(err instanceof InputError ? EXIT.usage : EXIT.failed);
 }

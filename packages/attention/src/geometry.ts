@@ -1,6 +1,6 @@
 // The geometry of one attention call: T text tokens first, then an h×w image grid in row-major order,
 // then (down factor d > 1) N/d² pooled tokens, the d×d cells in row-major order (keys only).
-import { ClearditError } from '@cleardit/tensor';
+import { InputError } from '@cleardit/tensor';
 
 export interface ClearGeometry {
   /** Image grid rows (tokens). */
@@ -16,7 +16,7 @@ export interface ClearGeometry {
 }
 
 /** A CLEAR geometry (grid, radius, text length, down factor) that cannot be planned. */
-export class GeometryError extends ClearditError {
+export class GeometryError extends InputError {
   override name = 'GeometryError';
 }
 

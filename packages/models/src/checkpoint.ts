@@ -2,7 +2,7 @@
 // (every missing and unexpected key, every shape), estimating its bytes on a device, and streaming
 // it into GPU tensors one at a time. Linear weights stored in F16/BF16 stay 16-bit on the device
 // (packed two per word; the matmul kernels widen them on load on every adapter): half the memory.
-import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBytes, ClearditError, DeviceLimitError } from '@cleardit/tensor';
+import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBytes, InputError, DeviceLimitError } from '@cleardit/tensor';
 import type { TensorSource } from './source.js';
 import { type KeyMap, assemble } from './mapping.js';
 import { Weights, WeightError } from './weights.js';
@@ -31,7 +31,7 @@ export interface Detected {
 /** What loading needs of a detected checkpoint: the canonical keys and shapes, their sources, what to skip. */
 export type LoadSpec = Pick<Detected, 'expected' | 'map' | 'ignore'>;
 
-export class CheckpointError extends ClearditError {
+export class CheckpointError extends InputError {
   override name = 'CheckpointError';
 }
 

@@ -1,7 +1,7 @@
 // The models' own error for a configuration that cannot describe a model (a checkpoint's
 // __metadata__.config, or one written by hand). Stable name: 'ConfigError'.
-import { ClearditError } from '@cleardit/tensor';
+import { InputError } from '@cleardit/tensor';
 
-export class ConfigError extends ClearditError {
+export class ConfigError extends InputError {
   override name = 'ConfigError';
 }

@@ -3,9 +3,9 @@
 // and the model when one is missing; expect() checks a shape and names both shapes. A weight can also
 // be read as row blocks concatenated (setRowBlocks: a CLEAR student whose fused linear1 trains its
 // q/k/v rows only).
-import { type Tensor, ClearditError, concat, fmtShape } from '@cleardit/tensor';
+import { type Tensor, InputError, concat, fmtShape } from '@cleardit/tensor';
 
-export class WeightError extends ClearditError {
+export class WeightError extends InputError {
   override name = 'WeightError';
 }
 

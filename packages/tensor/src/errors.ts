@@ -5,8 +5,17 @@ export class ClearditError extends Error {
   override name = 'ClearditError';
 }
 
+/**
+ * A problem with what the caller gave — a file, a flag, a shape, a config, a request too big for the
+ * adapter — rather than a failure of cleardit or of the device. The command line exits 2 on these
+ * (by class, not by name), 1 on every other error.
+ */
+export class InputError extends ClearditError {
+  override name = 'InputError';
+}
+
 /** An op got operands whose shapes or dtypes do not fit together. */
-export class ShapeError extends ClearditError {
+export class ShapeError extends InputError {
   override name = 'ShapeError';
   constructor(op: string, detail: string) {
     super(`${op}: ${detail}`);
@@ -14,7 +23,7 @@ export class ShapeError extends ClearditError {
 }
 
 /** A request is larger than the adapter allows (buffer size, binding size, workgroups). */
-export class DeviceLimitError extends ClearditError {
+export class DeviceLimitError extends InputError {
   override name = 'DeviceLimitError';
   constructor(what: string, requested: number, allowed: number, hint = '') {
     super(`${what}: ${fmtBytes(requested)} requested, the adapter allows ${fmtBytes(allowed)}${hint ? `. ${hint}` : ''}`);
@@ -40,7 +49,7 @@ export class DeviceLostError extends ClearditError {
 }
 
 /** No adapter matched what was asked for, or none could be created. */
-export class AdapterError extends ClearditError {
+export class AdapterError extends InputError {
   override name = 'AdapterError';
 }
 
@@ -50,7 +59,7 @@ export class DisposedError extends ClearditError {
 }
 
 /** A safetensors file is malformed or holds something we refuse. Always names the file. */
-export class SafetensorsError extends ClearditError {
+export class SafetensorsError extends InputError {
   override name = 'SafetensorsError';
   constructor(readonly file: string, problem: string) {
     super(`${file}: ${problem}`);

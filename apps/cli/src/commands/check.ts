@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SafetensorsReader } from '@cleardit/tensor';
+import { InputError, SafetensorsReader } from '@cleardit/tensor';
 import { FileSource, createDevice } from '@cleardit/tensor/node';
 import { attentionChecker } from '../check/attention.js';
 import { fluxChecker, ditChecker, vaeChecker } from '../check/models.js';
@@ -14,7 +14,7 @@ import type { Checker, CheckResult } from '../check/types.js';
 import { EXIT } from '../exit.js';
 
 /** Errors that mean the file's contents are unusable (exit 2), rather than cleardit failing (exit 1). */
-const isInputError = (e: Error) => ['ShapeError', 'GeometryError', 'SafetensorsError', 'CheckpointError', 'WeightError', 'RangeError', 'UsageError'].includes(e.name);
+const isInputError = (e: Error) => e instanceof InputError || e instanceof RangeError;
 
 /** Checkers in the order they are tried. */
 export const CHECKERS: Checker[] = [attentionChecker, fluxChecker, ditChecker, vaeChecker, samplingChecker, scheduleChecker, textChecker];

@@ -5,10 +5,10 @@
 import { open, lstat, rename, unlink, link, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ClearditError } from '../errors.js';
+import { ClearditError, InputError } from '../errors.js';
 
 /** The target exists and overwriting was not asked for. The existing file is untouched. */
-export class OutputExistsError extends ClearditError {
+export class OutputExistsError extends InputError {
   override name = 'OutputExistsError';
   constructor(readonly path: string) {
     super(`${path} exists; refusing to overwrite it (ask for overwrite to replace it)`);

@@ -4,7 +4,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '@cleardit/tensor';
 
-export async function medianMs(device: Device, run: () => void, opts: { warmup?: number; reps?: number; budgetMs?: number } = {}): Promise<{ median: number; reps: number }> {
+export async function medianMs(
+  device: Device,
+  run: () => void,
+  opts: { warmup?: number; reps?: number; budgetMs?: number } = {},
+): Promise<{ median: number; reps: number }> {
   for (let i = 0; i < (opts.warmup ?? 1); i++) {
     run();
     await device.sync();

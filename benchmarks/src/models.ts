@@ -33,7 +33,10 @@ export async function benchModels(device: Device, grids = [16, 32, 48]): Promise
     const row: Record<string, string | number> = { model: 'flux-tiny', tokens: `${T}+${g}×${g}` };
     for (const [name, mode] of MODES) {
       flux.setAttention(mode);
-      const { median } = await medianMs(device, () => void flux.forward({ img, imgIds: ids, txt, timesteps: [0.5], y, guidance: [3.5] }).dispose(), { reps: 5, budgetMs: 20_000 });
+      const { median } = await medianMs(device, () => void flux.forward({ img, imgIds: ids, txt, timesteps: [0.5], y, guidance: [3.5] }).dispose(), {
+        reps: 5,
+        budgetMs: 20_000,
+      });
       row[`${name} ms`] = median.toFixed(1);
       row[`${name} fwd/s`] = (1000 / median).toFixed(2);
     }
@@ -41,7 +44,17 @@ export async function benchModels(device: Device, grids = [16, 32, 48]): Promise
     for (const t of [img, txt, y]) t.dispose();
   }
   flux.dispose();
-  const dc: DitConfig = { inputSize: 32, patchSize: 2, inChannels: 4, hiddenSize: 384, depth: 12, numHeads: 6, mlpRatio: 4, numClasses: 1000, learnSigma: true };
+  const dc: DitConfig = {
+    inputSize: 32,
+    patchSize: 2,
+    inChannels: 4,
+    hiddenSize: 384,
+    depth: 12,
+    numHeads: 6,
+    mlpRatio: 4,
+    numClasses: 1000,
+    learnSigma: true,
+  };
   const dit = new DitTransformer(device, dc, randomWeights(device, ditKeys(dc), 'dit-s-2'));
   const x = randn(device, [1, 4, 32, 32], 4);
   const row: Record<string, string | number> = { model: 'DiT-S/2 (256²)', tokens: '0+16×16' };

@@ -1,7 +1,24 @@
 // Forward + backward of the single ops a DiT training step spends its time in, at the train-dit
 // shape (batch 32 × 256 tokens, width 64, 4 heads of 16): each timed as one op and its backward,
 // ending in a GPU sync, median of several runs after a warm-up (so compiles are not counted).
-import { type Device, type Tensor, tensor, normalValues, layerNorm, linear, add, mul, addScalar, sumAll, backward, geluTanh, silu, permute, modulate, addMul } from '@cleardit/tensor';
+import {
+  type Device,
+  type Tensor,
+  tensor,
+  normalValues,
+  layerNorm,
+  linear,
+  add,
+  mul,
+  addScalar,
+  sumAll,
+  backward,
+  geluTanh,
+  silu,
+  permute,
+  modulate,
+  addMul,
+} from '@cleardit/tensor';
 import { attention, fullPlan, uploadPlan } from '@cleardit/attention';
 import { medianMs, table, save } from './harness.js';
 

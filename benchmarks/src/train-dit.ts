@@ -16,7 +16,17 @@ export const TRAIN_DIT_SHAPE = { batch: 32, inputSize: 32, patchSize: 2, inChann
 
 export function trainDitConfig(width: number): DitConfig {
   const s = TRAIN_DIT_SHAPE;
-  return { inputSize: s.inputSize, patchSize: s.patchSize, inChannels: s.inChannels, hiddenSize: width, depth: s.depth, numHeads: s.numHeads, mlpRatio: 4, numClasses: 10, learnSigma: false };
+  return {
+    inputSize: s.inputSize,
+    patchSize: s.patchSize,
+    inChannels: s.inChannels,
+    hiddenSize: width,
+    depth: s.depth,
+    numHeads: s.numHeads,
+    mlpRatio: 4,
+    numClasses: 10,
+    learnSigma: false,
+  };
 }
 
 /** A DiT with seeded random weights, every tensor a trainable parameter. */
@@ -56,7 +66,11 @@ async function timeSteps(device: Device, width: number, steps: number): Promise<
       const eps = tensor(device, normalValues(400 + i, B * S * S), [B, 1, S, S]);
       const tt = tensor(device, ts, [B, 1, 1, 1]);
       const xt = add(x0, mul(tt, sub(eps, x0)));
-      const v = model.forward(xt, ts.map((u) => u * 1000), labels);
+      const v = model.forward(
+        xt,
+        ts.map((u) => u * 1000),
+        labels,
+      );
       backward(mseLoss(v, sub(eps, x0)));
     });
     opt.stepNow();
@@ -105,12 +119,14 @@ export async function benchTrainDit(device: Device, opts: { widths?: number[]; s
       'first step s': (ours.first / 1000).toFixed(2),
       'step s (median)': (ours.median / 1000).toFixed(3),
       'torch step s': typeof peer === 'string' ? peer : (peer.median_ms / 1000).toFixed(3),
-      'ratio': typeof peer === 'string' ? '-' : `${(ours.median / peer.median_ms).toFixed(1)}×`,
+      ratio: typeof peer === 'string' ? '-' : `${(ours.median / peer.median_ms).toFixed(1)}×`,
       peer: typeof peer === 'string' ? '-' : `torch ${peer.torch}, ${peer.threads} threads`,
     });
   }
   const s = TRAIN_DIT_SHAPE;
-  console.log(`\ntrain-dit: DiT ${s.inputSize}²×${s.inChannels} patch ${s.patchSize}, depth ${s.depth}, ${s.numHeads} heads, batch ${s.batch}, flow matching + AdamW, on ${device.adapter.name} — ${device.adapter.description}`);
+  console.log(
+    `\ntrain-dit: DiT ${s.inputSize}²×${s.inChannels} patch ${s.patchSize}, depth ${s.depth}, ${s.numHeads} heads, batch ${s.batch}, flow matching + AdamW, on ${device.adapter.name} — ${device.adapter.description}`,
+  );
   console.log(table(rows));
   save('train-dit', { adapter: device.adapter, rows });
 }

@@ -2,7 +2,23 @@
 // MLP → residual, linear head; the model of packages/tensor/test/train.test.ts) per step: the forward
 // alone (no tape), forward + backward, and a whole AdamW step, at the test's tiny size and at a small
 // but real one (256 tokens × 128 channels).
-import { type Device, type Tensor, tensor, normalValues, linear, geluTanh, layerNorm, scaledDotProductAttention, permute, split, add, mseLoss, backward, noGrad, AdamW } from '@cleardit/tensor';
+import {
+  type Device,
+  type Tensor,
+  tensor,
+  normalValues,
+  linear,
+  geluTanh,
+  layerNorm,
+  scaledDotProductAttention,
+  permute,
+  split,
+  add,
+  mseLoss,
+  backward,
+  noGrad,
+  AdamW,
+} from '@cleardit/tensor';
 import { medianMs, table, save } from './harness.js';
 
 interface Config {
@@ -29,14 +45,22 @@ function param(d: Device, shape: number[], seed: number, scale: number): Tensor 
 function oneBlock(d: Device, c: Config) {
   const s = (n: number) => 1 / Math.sqrt(n);
   const p = {
-    embed: param(d, [c.dim, c.din], 1, s(c.din)), embedBias: param(d, [c.dim], -1, 0),
-    ln1w: param(d, [c.dim], -1, 1), ln1b: param(d, [c.dim], -1, 0),
-    qkv: param(d, [3 * c.dim, c.dim], 2, s(c.dim)), qkvBias: param(d, [3 * c.dim], -1, 0),
-    proj: param(d, [c.dim, c.dim], 3, s(c.dim)), projBias: param(d, [c.dim], -1, 0),
-    ln2w: param(d, [c.dim], -1, 1), ln2b: param(d, [c.dim], -1, 0),
-    fc1: param(d, [4 * c.dim, c.dim], 4, s(c.dim)), fc1Bias: param(d, [4 * c.dim], -1, 0),
-    fc2: param(d, [c.dim, 4 * c.dim], 5, s(4 * c.dim)), fc2Bias: param(d, [c.dim], -1, 0),
-    head: param(d, [c.dout, c.dim], 6, s(c.dim)), headBias: param(d, [c.dout], -1, 0),
+    embed: param(d, [c.dim, c.din], 1, s(c.din)),
+    embedBias: param(d, [c.dim], -1, 0),
+    ln1w: param(d, [c.dim], -1, 1),
+    ln1b: param(d, [c.dim], -1, 0),
+    qkv: param(d, [3 * c.dim, c.dim], 2, s(c.dim)),
+    qkvBias: param(d, [3 * c.dim], -1, 0),
+    proj: param(d, [c.dim, c.dim], 3, s(c.dim)),
+    projBias: param(d, [c.dim], -1, 0),
+    ln2w: param(d, [c.dim], -1, 1),
+    ln2b: param(d, [c.dim], -1, 0),
+    fc1: param(d, [4 * c.dim, c.dim], 4, s(c.dim)),
+    fc1Bias: param(d, [4 * c.dim], -1, 0),
+    fc2: param(d, [c.dim, 4 * c.dim], 5, s(4 * c.dim)),
+    fc2Bias: param(d, [c.dim], -1, 0),
+    head: param(d, [c.dout, c.dim], 6, s(c.dim)),
+    headBias: param(d, [c.dout], -1, 0),
   };
   const forward = (x: Tensor): Tensor => {
     const [B, L] = x.shape;
@@ -60,17 +84,29 @@ export async function benchTrain(device: Device): Promise<void> {
     const y = tensor(device, normalValues(8, c.B * c.L * c.dout), [c.B, c.L, c.dout]).keep();
     const opt = new AdamW(m.params, { lr: 1e-3 });
     const count = Object.values(m.params).reduce((s, t) => s + t.numel, 0);
-    const fwd = await medianMs(device, () => noGrad(device, () => device.scope(() => void mseLoss(m.forward(x), y))), { warmup: 3, reps: 21, budgetMs: 15_000 });
-    const fb = await medianMs(device, () => {
-      device.scope(() => backward(mseLoss(m.forward(x), y)));
-      opt.zeroGrad();
-    }, { warmup: 3, reps: 21, budgetMs: 15_000 });
+    const fwd = await medianMs(device, () => noGrad(device, () => device.scope(() => void mseLoss(m.forward(x), y))), {
+      warmup: 3,
+      reps: 21,
+      budgetMs: 15_000,
+    });
+    const fb = await medianMs(
+      device,
+      () => {
+        device.scope(() => backward(mseLoss(m.forward(x), y)));
+        opt.zeroGrad();
+      },
+      { warmup: 3, reps: 21, budgetMs: 15_000 },
+    );
     // a whole step: AdamW needs no readback, so it records synchronously
-    const step = await medianMs(device, () => {
-      device.scope(() => backward(mseLoss(m.forward(x), y)));
-      opt.stepNow();
-      opt.zeroGrad();
-    }, { warmup: 3, reps: 21, budgetMs: 15_000 });
+    const step = await medianMs(
+      device,
+      () => {
+        device.scope(() => backward(mseLoss(m.forward(x), y)));
+        opt.stepNow();
+        opt.zeroGrad();
+      },
+      { warmup: 3, reps: 21, budgetMs: 15_000 },
+    );
     rows.push({
       model: c.name,
       tokens: `${c.B}×${c.L}`,

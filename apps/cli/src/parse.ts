@@ -13,7 +13,8 @@ export function positiveInt(flag: string, value: string, allowZero = false): num
 export function positiveNumbers(flag: string, values: string[], integer: boolean): number[] {
   return values.map((v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} expects positive ${integer ? 'integers' : 'numbers'}, got '${v}'`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new UsageError(`${flag} expects positive ${integer ? 'integers' : 'numbers'}, got '${v}'`);
     return n;
   });
 }

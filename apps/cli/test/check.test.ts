@@ -94,7 +94,12 @@ describe('cleardit flops', () => {
   });
 
   it('rejects bad numbers with exit 2 and one line', () => {
-    for (const args of [['--resolution', '1000'], ['--radius', 'x'], ['--text', '-1'], ['--width', '0']]) {
+    for (const args of [
+      ['--resolution', '1000'],
+      ['--radius', 'x'],
+      ['--text', '-1'],
+      ['--width', '0'],
+    ]) {
       const r = cleardit('flops', ...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -104,7 +109,11 @@ describe('cleardit flops', () => {
 
 describe('cleardit check: shapes, NaN, and every file reported', () => {
   const ditGolden = join(root, 'packages', 'models', 'test', 'fixtures', 'dit-tiny-a.safetensors');
-  async function variant(src: string, dst: string, change: (key: string, t: { dtype: SafetensorsDType; shape: number[]; data: Float32Array }) => void): Promise<void> {
+  async function variant(
+    src: string,
+    dst: string,
+    change: (key: string, t: { dtype: SafetensorsDType; shape: number[]; data: Float32Array }) => void,
+  ): Promise<void> {
     const r = await SafetensorsReader.open(await FileSource.open(src));
     const tensors: Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }> = {};
     for (const k of r.keys()) {
@@ -139,7 +148,10 @@ describe('cleardit check: shapes, NaN, and every file reported', () => {
     await variant(golden('clear-attn-a.safetensors'), short, (k, t) => {
       if (k === 'inputs.q') {
         t.shape = [t.shape[0], t.shape[1], t.shape[2] - 1, t.shape[3]];
-        t.data = t.data.slice(0, t.shape.reduce((a, b) => a * b, 1));
+        t.data = t.data.slice(
+          0,
+          t.shape.reduce((a, b) => a * b, 1),
+        );
       }
     });
     const r = cleardit('check', short, golden('clear-attn-a.safetensors'));
@@ -159,7 +171,8 @@ describe('cleardit check: batches', () => {
       const shape = [...r.info(k).shape];
       const data = await r.readF32(k);
       // every batched tensor (leading axis 1) becomes two copies; the schedule stays as it is
-      tensors[k] = shape[0] === 1 ? { dtype: 'F32', shape: [2, ...shape.slice(1)], data: Float32Array.from([...data, ...data]) } : { dtype: 'F32', shape, data };
+      tensors[k] =
+        shape[0] === 1 ? { dtype: 'F32', shape: [2, ...shape.slice(1)], data: Float32Array.from([...data, ...data]) } : { dtype: 'F32', shape, data };
     }
     writeFileSync(join(dir, 'batch2-sampling.safetensors'), encodeSafetensors(tensors, { ...r.metadata }));
     await r.close();

@@ -30,7 +30,8 @@ async function tensorsOf(path: string): Promise<Map<string, Float32Array>> {
   return out;
 }
 
-const same = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const same = (a: Float32Array, b: Float32Array) =>
+  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('distillation of a tiny FLUX with random teacher weights', () => {
   let device: Device;
@@ -104,7 +105,25 @@ describe('cleardit distill', () => {
   const TINY = ['--teacher', teacher, '--radius', '2', '--samples', '12', '--steps', '8', '--batch', '4', '--checkpoint-every', '2', '--sample-every', '0'];
   let whole: Buffer;
   beforeAll(() => {
-    const t = cleardit('train', '-o', join(dir, 'teacher'), '--steps', '30', '--width', '16', '--depth', '2', '--heads', '2', '--batch', '4', '--sample-every', '0', '--warmup', '2');
+    const t = cleardit(
+      'train',
+      '-o',
+      join(dir, 'teacher'),
+      '--steps',
+      '30',
+      '--width',
+      '16',
+      '--depth',
+      '2',
+      '--heads',
+      '2',
+      '--batch',
+      '4',
+      '--sample-every',
+      '0',
+      '--warmup',
+      '2',
+    );
     expect(t.status, t.stderr).toBe(0);
     const r = cleardit('distill', '-o', join(dir, 'whole'), ...TINY);
     expect(r.status, r.stderr).toBe(0);
@@ -139,7 +158,11 @@ describe('cleardit distill', () => {
   }, 120_000);
 
   it('killed with SIGKILL and resumed, it ends with the bytes of an uninterrupted run', async () => {
-    const child = spawn(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'distill', '-o', join(dir, 'killed'), ...TINY], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'distill', '-o', join(dir, 'killed'), ...TINY],
+      { cwd: root },
+    );
     const done = new Promise((resolve) => child.on('close', resolve));
     const ckpt = join(dir, 'killed', 'checkpoint.safetensors');
     for (let i = 0; i < 1200 && !existsSync(ckpt); i++) await new Promise((r) => setTimeout(r, 100));
@@ -161,7 +184,9 @@ describe('cleardit distill', () => {
     writeFileSync(join(dir, 'whole', 'checkpoint.safetensors'), 'damaged');
     r = cleardit('distill', '-o', join(dir, 'whole'), ...TINY, '--resume');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/CheckpointError: .*checkpoint\.safetensors: cannot be read as a checkpoint .*previous checkpoint is .*checkpoint\.prev\.safetensors/);
+    expect(r.stderr).toMatch(
+      /CheckpointError: .*checkpoint\.safetensors: cannot be read as a checkpoint .*previous checkpoint is .*checkpoint\.prev\.safetensors/,
+    );
     expect(readFileSync(join(dir, 'whole', 'checkpoint.prev.safetensors')).equals(prev)).toBe(true);
     r = cleardit('distill', '-o', join(dir, 'other'), '--teacher', join(dir, 'nope.safetensors'));
     expect(r.status).toBe(2);
@@ -170,10 +195,39 @@ describe('cleardit distill', () => {
 
   it('distills a FLUX teacher from prompt embeddings', async () => {
     const emb = join(dir, 'prompt.safetensors');
-    writeFileSync(emb, encodeSafetensors({ txt: { dtype: 'F32', shape: [8, 48], data: normalValues(5, 8 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }));
-    const r = cleardit('distill', '--teacher', FLUX_TINY, '-o', join(dir, 'flux'), '--data', join(dir, 'flux-data.safetensors'), '--embeddings', emb, '--samples', '2', '-W', '128', '-H', '128', '--sample-steps', '2', '--steps', '3', '--batch', '2', '--radius', '2');
+    writeFileSync(
+      emb,
+      encodeSafetensors({ txt: { dtype: 'F32', shape: [8, 48], data: normalValues(5, 8 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }),
+    );
+    const r = cleardit(
+      'distill',
+      '--teacher',
+      FLUX_TINY,
+      '-o',
+      join(dir, 'flux'),
+      '--data',
+      join(dir, 'flux-data.safetensors'),
+      '--embeddings',
+      emb,
+      '--samples',
+      '2',
+      '-W',
+      '128',
+      '-H',
+      '128',
+      '--sample-steps',
+      '2',
+      '--steps',
+      '3',
+      '--batch',
+      '2',
+      '--radius',
+      '2',
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/distilling CLEAR r=2 from .*flux-tiny-a-strong\.safetensors: [\d,]+ of 484,304 parameters train; 2 teacher samples; L_attn on layers 3/);
+    expect(r.stderr).toMatch(
+      /distilling CLEAR r=2 from .*flux-tiny-a-strong\.safetensors: [\d,]+ of 484,304 parameters train; 2 teacher samples; L_attn on layers 3/,
+    );
     const s = await tensorsOf(join(dir, 'flux', 'student.safetensors'));
     const t = await tensorsOf(FLUX_TINY);
     // the golden file keeps its weights under 'weights.'; the student file under the canonical names

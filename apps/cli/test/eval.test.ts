@@ -11,13 +11,52 @@ import { cleardit } from './run.js';
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-eval-'));
 const teacher = join(dir, 'teacher', 'teacher.safetensors');
 const student = join(dir, 'clear-r2', 'student.safetensors');
-const args = () => ['eval', '--teacher', teacher, '--students', student, '--classifier', join(dir, 'classifier.safetensors'), '--classifier-steps', '20', '--samples', '10', '--scales', '1,2', '-o', join(dir, 'eval.md'), '--picture', join(dir, 'eval.png')];
+const args = () => [
+  'eval',
+  '--teacher',
+  teacher,
+  '--students',
+  student,
+  '--classifier',
+  join(dir, 'classifier.safetensors'),
+  '--classifier-steps',
+  '20',
+  '--samples',
+  '10',
+  '--scales',
+  '1,2',
+  '-o',
+  join(dir, 'eval.md'),
+  '--picture',
+  join(dir, 'eval.png'),
+];
 
 describe('cleardit eval', () => {
   let r: ReturnType<typeof cleardit>;
   beforeAll(() => {
-    expect(cleardit('train', '-o', join(dir, 'teacher'), '--steps', '10', '--width', '16', '--depth', '2', '--heads', '2', '--batch', '4', '--sample-every', '0').status).toBe(0);
-    expect(cleardit('distill', '--teacher', teacher, '-o', join(dir, 'clear-r2'), '--radius', '2', '--samples', '8', '--steps', '2', '--batch', '4', '--sample-every', '0').status).toBe(0);
+    expect(
+      cleardit('train', '-o', join(dir, 'teacher'), '--steps', '10', '--width', '16', '--depth', '2', '--heads', '2', '--batch', '4', '--sample-every', '0')
+        .status,
+    ).toBe(0);
+    expect(
+      cleardit(
+        'distill',
+        '--teacher',
+        teacher,
+        '-o',
+        join(dir, 'clear-r2'),
+        '--radius',
+        '2',
+        '--samples',
+        '8',
+        '--steps',
+        '2',
+        '--batch',
+        '4',
+        '--sample-every',
+        '0',
+      ).status,
+    ).toBe(0);
     r = cleardit(...args());
   }, 600_000);
 
@@ -25,7 +64,14 @@ describe('cleardit eval', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/classifier: \d+\.\d% on the 999 held-out digits/);
     const report = JSON.parse(readFileSync(join(dir, 'eval.md.json'), 'utf8'));
-    expect(report.rows.map((x: { kind: string; scale: number }) => `${x.kind}@${x.scale}`)).toEqual(['teacher@1', 'zero-shot@1', 'distilled@1', 'teacher@2', 'zero-shot@2', 'distilled@2']);
+    expect(report.rows.map((x: { kind: string; scale: number }) => `${x.kind}@${x.scale}`)).toEqual([
+      'teacher@1',
+      'zero-shot@1',
+      'distilled@1',
+      'teacher@2',
+      'zero-shot@2',
+      'distilled@2',
+    ]);
     for (const row of report.rows) {
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
       expect(row.accuracy).toBeLessThanOrEqual(1);

@@ -20,7 +20,9 @@ describe('cleardit generate with the default model: the bundled digit student', 
     expect(r.stderr).toMatch(/model: digit-clear-r4 \(bundled\).*; attention: CLEAR r=4/);
     const png = decode(readFileSync(out('digits.png')));
     expect([png.width, png.height, png.channels]).toEqual([320, 32, 1]);
-    expect(png.text.parameters).toMatch(/Steps: 20, Sampler: Euler, CFG scale: 4, Class: 0-9, Seed: 42, Size: 320x32, Model: digit-clear-r4, Attention: CLEAR r=4/);
+    expect(png.text.parameters).toMatch(
+      /Steps: 20, Sampler: Euler, CFG scale: 4, Class: 0-9, Seed: 42, Size: 320x32, Model: digit-clear-r4, Attention: CLEAR r=4/,
+    );
   });
 
   it('--class 3 -o d.png writes one 32×32 grayscale digit: the grid cell of the same seed', () => {
@@ -77,7 +79,12 @@ describe('cleardit generate with a latent DiT (the golden tiny DiT and SD VAE)',
   it('refuses to overwrite without --overwrite and leaves the first file intact; --overwrite replaces it', () => {
     const r = cleardit('generate', ...FAST, '--seed', '9', '-o', out('a.png'));
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('cleardit: ') && /exists/.test(l))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('cleardit: ') && /exists/.test(l)),
+    ).toHaveLength(1);
     expect(readFileSync(out('a.png')).equals(first)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(cleardit('generate', ...FAST, '--seed', '9', '--overwrite', '-o', out('a.png')).status).toBe(0);
@@ -87,7 +94,10 @@ describe('cleardit generate with a latent DiT (the golden tiny DiT and SD VAE)',
   it('--json prints one JSON event per line: start, steps, done', () => {
     const r = cleardit('generate', ...FAST, '--json', '-o', out('json.png'));
     expect(r.status, r.stderr).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const steps = events.filter((e) => e.event === 'step');
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
     expect(steps[0]).toMatchObject({ total: 3 });
@@ -107,10 +117,18 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     ['a sampler that does not fit the model', [...LATENT_DIT, '--sampler', 'euler'], /--sampler euler is FLUX's; DiT samples with ddpm or ddim/],
     ['--init-latent with DiT', [...LATENT_DIT, '--init-latent', join(fixtures, 'dit-tiny-a.safetensors')], /--init-latent is for FLUX/],
     ['a missing --init-latent', [...LATENT_DIT, '--init-latent', join(dir, 'nope.safetensors')], /--init-latent .*nope\.safetensors: no such file/],
-    ['a transformer given as --vae', ['-m', join(fixtures, 'dit-tiny-a.safetensors'), '--vae', join(fixtures, 'dit-tiny-a.safetensors')], /--vae .*: this is a dit checkpoint, not a VAE decoder/],
+    [
+      'a transformer given as --vae',
+      ['-m', join(fixtures, 'dit-tiny-a.safetensors'), '--vae', join(fixtures, 'dit-tiny-a.safetensors')],
+      /--vae .*: this is a dit checkpoint, not a VAE decoder/,
+    ],
     ['--strength out of range', [...LATENT_DIT, '--strength', '1.5'], /--strength expects a number in \[0, 1\], got '1\.5'/],
     ['--down-factor 0', [...LATENT_DIT, '--attention', 'clear', '--down-factor', '0'], /--down-factor expects a positive integer, got '0'/],
-    ['size past the adapter limits', [...LATENT_DIT, '-W', '100000', '-H', '100000'], /size 100000×100000: [\d,]+ tokens need \d+ MiB buffers, above this adapter's \d+ MiB per binding/],
+    [
+      'size past the adapter limits',
+      [...LATENT_DIT, '-W', '100000', '-H', '100000'],
+      /size 100000×100000: [\d,]+ tokens need \d+ MiB buffers, above this adapter's \d+ MiB per binding/,
+    ],
     ['unknown bundled name', ['-m', 'digit-nope'], /not a bundled model \(bundled: digit-clear-r4, digit-teacher\)/],
     ['known model without weights', ['-m', 'flux-dev'], /ships no weights for it/],
   ];
@@ -167,7 +185,24 @@ describe('cleardit generate: CLEAR options and Ctrl-C', () => {
   it('Ctrl-C mid-run stops within a step, exits 130 and leaves no PNG, half-written or whole', async () => {
     const { spawn } = await import('node:child_process');
     const png = out('interrupted.png');
-    const child = spawn(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'generate', ...LATENT_DIT, '-W', '16', '-H', '16', '--steps', '400', '-o', png], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'tools', 'tsrun.mjs'),
+        join(root, 'apps', 'cli', 'src', 'main.ts'),
+        'generate',
+        ...LATENT_DIT,
+        '-W',
+        '16',
+        '-H',
+        '16',
+        '--steps',
+        '400',
+        '-o',
+        png,
+      ],
+      { cwd: root },
+    );
     let stderr = '';
     let interruptedAt = 0;
     child.stderr.on('data', (c: Buffer) => {
@@ -212,7 +247,10 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
   const models = join(root, 'packages/models/test/fixtures');
   const emb = out('prompt.safetensors');
   beforeAll(() => {
-    writeFileSync(emb, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }));
+    writeFileSync(
+      emb,
+      encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }),
+    );
     copyFileSync(join(models, 'flux-tiny-a.safetensors'), out('flux.safetensors'));
   });
   const flux = ['-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', emb, '--steps', '4'];
@@ -233,7 +271,24 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
     let r = cleardit('generate', ...flux, '-W', '16', '-H', '16', '--save-latent', out('base.safetensors'), '-o', out('flux.png'));
     expect(r.status, r.stderr).toBe(0);
     expect(decode(readFileSync(out('flux.png')))).toMatchObject({ width: 16, height: 16 });
-    r = cleardit('generate', ...flux, '-W', '32', '-H', '32', '--init-latent', out('base.safetensors'), '--strength', '0.7', '--attention', 'clear', '--radius', '2', '-o', out('flux-up.png'));
+    r = cleardit(
+      'generate',
+      ...flux,
+      '-W',
+      '32',
+      '-H',
+      '32',
+      '--init-latent',
+      out('base.safetensors'),
+      '--strength',
+      '0.7',
+      '--attention',
+      'clear',
+      '--radius',
+      '2',
+      '-o',
+      out('flux-up.png'),
+    );
     expect(r.status, r.stderr).toBe(0);
     const up = decode(readFileSync(out('flux-up.png')));
     expect([up.width, up.height]).toEqual([32, 32]);
@@ -245,8 +300,25 @@ describe('cleardit generate with a FLUX model (the golden tiny FLUX and autoenco
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/FLUX needs text conditioning: pass -p PROMPT \(with a FLUX folder, or --clip and --t5\), or --embeddings FILE/);
     const bad = out('bad-emb.safetensors');
-    writeFileSync(bad, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 40], data: new Float32Array(280) }, y: { dtype: 'F32', shape: [32], data: new Float32Array(32) } }));
-    r = cleardit('generate', '-m', out('flux.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', bad, '-W', '16', '-H', '16', '-o', out('y.png'));
+    writeFileSync(
+      bad,
+      encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 40], data: new Float32Array(280) }, y: { dtype: 'F32', shape: [32], data: new Float32Array(32) } }),
+    );
+    r = cleardit(
+      'generate',
+      '-m',
+      out('flux.safetensors'),
+      '--vae',
+      join(models, 'ae-tiny-a.safetensors'),
+      '--embeddings',
+      bad,
+      '-W',
+      '16',
+      '-H',
+      '16',
+      '-o',
+      out('y.png'),
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/'txt' is \[7,40\], expected \[T, 48\]/);
   });
@@ -263,7 +335,21 @@ describe('a 50-step sampling loop compiles nothing after its first step', () => 
   };
   for (const sampler of ['ddpm', 'ddim']) {
     it(`DiT, ${sampler.toUpperCase()} with classifier-free guidance`, () => {
-      const r = cleardit('--verbose', 'generate', ...LATENT_DIT, '-W', '16', '-H', '16', '--steps', '50', '--sampler', sampler, '-o', out(`compile-${sampler}.png`));
+      const r = cleardit(
+        '--verbose',
+        'generate',
+        ...LATENT_DIT,
+        '-W',
+        '16',
+        '-H',
+        '16',
+        '--steps',
+        '50',
+        '--sampler',
+        sampler,
+        '-o',
+        out(`compile-${sampler}.png`),
+      );
       expect(r.status, r.stderr).toBe(0);
       const c = compiled(r.stderr);
       expect(c.first).toBeGreaterThan(0);
@@ -273,8 +359,28 @@ describe('a 50-step sampling loop compiles nothing after its first step', () => 
   it('FLUX, Euler', () => {
     const models = join(root, 'packages/models/test/fixtures');
     const emb = out('compile-prompt.safetensors');
-    writeFileSync(emb, encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }));
-    const r = cleardit('--verbose', 'generate', '-m', join(models, 'flux-tiny-a.safetensors'), '--vae', join(models, 'ae-tiny-a.safetensors'), '--embeddings', emb, '--steps', '50', '-W', '16', '-H', '16', '-o', out('compile-flux.png'));
+    writeFileSync(
+      emb,
+      encodeSafetensors({ txt: { dtype: 'F32', shape: [7, 48], data: normalValues(5, 7 * 48) }, y: { dtype: 'F32', shape: [32], data: normalValues(6, 32) } }),
+    );
+    const r = cleardit(
+      '--verbose',
+      'generate',
+      '-m',
+      join(models, 'flux-tiny-a.safetensors'),
+      '--vae',
+      join(models, 'ae-tiny-a.safetensors'),
+      '--embeddings',
+      emb,
+      '--steps',
+      '50',
+      '-W',
+      '16',
+      '-H',
+      '16',
+      '-o',
+      out('compile-flux.png'),
+    );
     expect(r.status, r.stderr).toBe(0);
     const c = compiled(r.stderr);
     expect(c.first).toBeGreaterThan(0);

@@ -20,11 +20,33 @@ let flux: string;
 const out = (f: string) => join(dir, f);
 
 /** The tiny transformer: FLUX's layout at width 64, one block of each kind, txt and y 32 wide as the tiny encoders give. */
-const CONFIG: FluxConfig = { inChannels: 16, vecInDim: 32, contextInDim: 32, hiddenSize: 64, mlpRatio: 4, numHeads: 4, depth: 1, depthSingleBlocks: 1, axesDim: [4, 6, 6], theta: 10000, qkvBias: true, guidanceEmbed: true };
+const CONFIG: FluxConfig = {
+  inChannels: 16,
+  vecInDim: 32,
+  contextInDim: 32,
+  hiddenSize: 64,
+  mlpRatio: 4,
+  numHeads: 4,
+  depth: 1,
+  depthSingleBlocks: 1,
+  axesDim: [4, 6, 6],
+  theta: 10000,
+  qkvBias: true,
+  guidanceEmbed: true,
+};
 
 function writeFluxFolder(path: string): void {
   for (const sub of ['transformer', 'vae']) mkdirSync(join(path, sub), { recursive: true });
-  writeFileSync(join(path, 'model_index.json'), JSON.stringify({ _class_name: 'FluxPipeline', transformer: ['diffusers', 'FluxTransformer2DModel'], vae: ['diffusers', 'AutoencoderKL'], text_encoder: ['transformers', 'CLIPTextModel'], text_encoder_2: ['transformers', 'T5EncoderModel'] }));
+  writeFileSync(
+    join(path, 'model_index.json'),
+    JSON.stringify({
+      _class_name: 'FluxPipeline',
+      transformer: ['diffusers', 'FluxTransformer2DModel'],
+      vae: ['diffusers', 'AutoencoderKL'],
+      text_encoder: ['transformers', 'CLIPTextModel'],
+      text_encoder_2: ['transformers', 'T5EncoderModel'],
+    }),
+  );
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
   let seed = 7000;
   for (const [k, shape] of fluxKeys(CONFIG)) {
@@ -33,7 +55,20 @@ function writeFluxFolder(path: string): void {
     tensors[k] = { dtype: 'F32', shape, data: normalValues(seed++, n).map((v) => (k.endsWith('.scale') ? 1 : v * scale)) };
   }
   const c = CONFIG;
-  const config = { in_channels: c.inChannels, vec_in_dim: c.vecInDim, context_in_dim: c.contextInDim, hidden_size: c.hiddenSize, mlp_ratio: c.mlpRatio, num_heads: c.numHeads, depth: c.depth, depth_single_blocks: c.depthSingleBlocks, axes_dim: c.axesDim, theta: c.theta, qkv_bias: c.qkvBias, guidance_embed: c.guidanceEmbed };
+  const config = {
+    in_channels: c.inChannels,
+    vec_in_dim: c.vecInDim,
+    context_in_dim: c.contextInDim,
+    hidden_size: c.hiddenSize,
+    mlp_ratio: c.mlpRatio,
+    num_heads: c.numHeads,
+    depth: c.depth,
+    depth_single_blocks: c.depthSingleBlocks,
+    axes_dim: c.axesDim,
+    theta: c.theta,
+    qkv_bias: c.qkvBias,
+    guidance_embed: c.guidanceEmbed,
+  };
   writeFileSync(join(path, 'transformer', 'diffusion_pytorch_model.safetensors'), encodeSafetensors(tensors, { config: JSON.stringify(config) }));
   copyFileSync(join(fixtures, 'ae-tiny-a.safetensors'), join(path, 'vae', 'diffusion_pytorch_model.safetensors'));
   cpSync(join(fixtures, 'text/clip-tiny'), path, { recursive: true });
@@ -59,8 +94,17 @@ describe('FLUX from a prompt', () => {
     expect(r.status, r.stderr).toBe(0);
     const log = r.stderr;
     console.log(log);
-    const order = ['loading CLIP', 'CLIP encoded the prompt and was freed', 'loading T5', 'T5 encoded the prompt (64 tokens) and was freed', 'model: FLUX.1-tiny'].map((s) => log.indexOf(s));
-    expect(order.every((i) => i >= 0), log).toBe(true);
+    const order = [
+      'loading CLIP',
+      'CLIP encoded the prompt and was freed',
+      'loading T5',
+      'T5 encoded the prompt (64 tokens) and was freed',
+      'model: FLUX.1-tiny',
+    ].map((s) => log.indexOf(s));
+    expect(
+      order.every((i) => i >= 0),
+      log,
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const png = readPngInfo(readFileSync(out('fox.png')));
     expect([png.width, png.height]).toEqual([16, 16]);
@@ -100,7 +144,22 @@ describe('FLUX from a prompt', () => {
   });
 
   it('a BFL-style transformer file with --clip, --t5 and --vae named beside it', () => {
-    const r = cleardit('generate', '-m', join(flux, 'transformer', 'diffusion_pytorch_model.safetensors'), '--vae', join(flux, 'vae'), '--clip', flux, '--t5', join(flux, 'text_encoder_2'), '-p', PROMPT, ...common, '-o', out('fox-bfl.png'));
+    const r = cleardit(
+      'generate',
+      '-m',
+      join(flux, 'transformer', 'diffusion_pytorch_model.safetensors'),
+      '--vae',
+      join(flux, 'vae'),
+      '--clip',
+      flux,
+      '--t5',
+      join(flux, 'text_encoder_2'),
+      '-p',
+      PROMPT,
+      ...common,
+      '-o',
+      out('fox-bfl.png'),
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(Buffer.from(pixels(out('fox-bfl.png')).data).equals(Buffer.from(pixels(out('fox.png')).data))).toBe(true);
   });

@@ -47,10 +47,31 @@ function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess
   });
 }
 
-const worker = () => start(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'worker', '--redis', redisUrl, '--models', models, '--lock-seconds', '3'], /taking jobs from/);
+const worker = () =>
+  start(
+    process.execPath,
+    [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'worker', '--redis', redisUrl, '--models', models, '--lock-seconds', '3'],
+    /taking jobs from/,
+  );
 
 beforeAll(async () => {
-  const t = cleardit('train', '-o', join(dir, 'teacher'), '--steps', '5', '--width', '16', '--depth', '1', '--heads', '2', '--batch', '4', '--sample-every', '0');
+  const t = cleardit(
+    'train',
+    '-o',
+    join(dir, 'teacher'),
+    '--steps',
+    '5',
+    '--width',
+    '16',
+    '--depth',
+    '1',
+    '--heads',
+    '2',
+    '--batch',
+    '4',
+    '--sample-every',
+    '0',
+  );
   expect(t.status, t.stderr).toBe(0);
   mkdirSync(models);
   copyFileSync(join(dir, 'teacher', 'teacher.safetensors'), join(models, 'tiny.safetensors'));
@@ -80,7 +101,11 @@ describe('cleardit serve --redis with cleardit workers', () => {
     const [a] = await Promise.all([worker(), worker()]);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const r = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: String(i % 10), seed: 100 + i, steps: 40 }) });
+      const r = await fetch(`${base}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: String(i % 10), seed: 100 + i, steps: 40 }),
+      });
       expect(r.status).toBe(202);
       ids.push(((await r.json()) as { id: string }).id);
     }

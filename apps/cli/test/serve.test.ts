@@ -21,15 +21,38 @@ let device: Device;
 let base: string;
 let close: () => Promise<void>;
 
-const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 beforeAll(async () => {
-  const t = cleardit('train', '-o', join(dir, 'teacher'), '--steps', '5', '--width', '16', '--depth', '1', '--heads', '2', '--batch', '4', '--sample-every', '0');
+  const t = cleardit(
+    'train',
+    '-o',
+    join(dir, 'teacher'),
+    '--steps',
+    '5',
+    '--width',
+    '16',
+    '--depth',
+    '1',
+    '--heads',
+    '2',
+    '--batch',
+    '4',
+    '--sample-every',
+    '0',
+  );
   expect(t.status, t.stderr).toBe(0);
   mkdirSync(models);
   copyFileSync(join(dir, 'teacher', 'teacher.safetensors'), join(models, 'tiny.safetensors'));
   device = await createDevice();
-  const app = buildServer({ backend: new LocalJobs(new ModelHost(device, models)), modelsDir: models, defaultModel: 'tiny', limits: DEFAULT_LIMITS, adapter: device.adapter.name });
+  const app = buildServer({
+    backend: new LocalJobs(new ModelHost(device, models)),
+    modelsDir: models,
+    defaultModel: 'tiny',
+    limits: DEFAULT_LIMITS,
+    adapter: device.adapter.name,
+  });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   close = () => app.close();
 }, 300_000);
@@ -39,9 +62,12 @@ afterAll(async () => {
 });
 
 describe('cleardit serve', () => {
-  it('GET /health and /v1/models list only the folder\'s models', async () => {
+  it("GET /health and /v1/models list only the folder's models", async () => {
     expect(await (await fetch(`${base}/health`)).json()).toMatchObject({ status: 'ok' });
-    expect(await (await fetch(`${base}/v1/models`)).json()).toEqual({ object: 'list', data: [{ id: 'tiny', object: 'model', created: 0, owned_by: 'cleardit' }] });
+    expect(await (await fetch(`${base}/v1/models`)).json()).toEqual({
+      object: 'list',
+      data: [{ id: 'tiny', object: 'model', created: 0, owned_by: 'cleardit' }],
+    });
   });
 
   it('POST /v1/images/generations with n: 2 returns two PNGs, each with its seed', async () => {

@@ -12,13 +12,21 @@ function workspace(reports: Record<string, unknown>, allowed: Record<string, str
   const pkg = join(dir, 'packages', 'p');
   mkdirSync(join(pkg, 'test-results'), { recursive: true });
   mkdirSync(join(dir, 'tools'));
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ scripts: { test: 'vitest run --outputFile.json=test-results/a.json && vitest run --outputFile.json=test-results/b.json' } }));
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ scripts: { test: 'vitest run --outputFile.json=test-results/a.json && vitest run --outputFile.json=test-results/b.json' } }),
+  );
   for (const [name, r] of Object.entries(reports)) writeFileSync(join(pkg, 'test-results', name), JSON.stringify(r));
   writeFileSync(join(dir, 'tools', 'allowed-skips.json'), JSON.stringify(allowed));
   return dir;
 }
 
-const file = (name: string, results: { status: string; fullName: string }[], status = 'passed', message = '') => ({ name: `${name}`, status, message, assertionResults: results });
+const file = (name: string, results: { status: string; fullName: string }[], status = 'passed', message = '') => ({
+  name: `${name}`,
+  status,
+  message,
+  assertionResults: results,
+});
 
 function summarise(dir: string) {
   const r = spawnSync(process.execPath, [join(root, 'tools', 'test-summary.mjs')], { encoding: 'utf8', env: { ...process.env, CLEARDIT_SUMMARY_ROOT: dir } });

@@ -10,12 +10,33 @@ import { decode } from 'fast-png';
 import { cleardit, root } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-train-'));
-const TINY = ['--steps', '150', '--width', '16', '--depth', '1', '--heads', '2', '--batch', '4', '--checkpoint-every', '3', '--sample-every', '0', '--warmup', '2'];
+const TINY = [
+  '--steps',
+  '150',
+  '--width',
+  '16',
+  '--depth',
+  '1',
+  '--heads',
+  '2',
+  '--batch',
+  '4',
+  '--checkpoint-every',
+  '3',
+  '--sample-every',
+  '0',
+  '--warmup',
+  '2',
+];
 const run = (out: string, ...extra: string[]) => cleardit('train', '-o', join(dir, out), ...TINY, ...extra);
 
 /** Starts a run in the background and sends `signal` once its first checkpoint is on disk. */
 async function interrupt(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'train', '-o', join(dir, out), ...TINY], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), 'train', '-o', join(dir, out), ...TINY],
+    { cwd: root },
+  );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -69,7 +90,9 @@ describe('cleardit train', () => {
     writeFileSync(join(dir, 'whole', 'checkpoint.safetensors'), 'not a checkpoint');
     r = cleardit('train', '-o', join(dir, 'whole'), '--resume');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/CheckpointError: .*checkpoint\.safetensors: cannot be read as a checkpoint .*previous checkpoint is .*checkpoint\.prev\.safetensors/);
+    expect(r.stderr).toMatch(
+      /CheckpointError: .*checkpoint\.safetensors: cannot be read as a checkpoint .*previous checkpoint is .*checkpoint\.prev\.safetensors/,
+    );
     r = cleardit('train', '-o', join(dir, 'nothing'), '--resume');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no checkpoint there/);

@@ -55,7 +55,10 @@ function check(op: string, plan: AttentionPlan, q: Tensor, k: Tensor, v: Tensor)
   const [B, H, L, D] = q.shape;
   const keyLen = plan.downFactor > 1 ? plan.queryLength : plan.keyLength;
   if (L !== plan.queryLength) throw new ShapeError(op, `q ${fmtShape(q.shape)} has ${L} tokens, the plan (${plan.key}) expects ${plan.queryLength}`);
-  for (const [name, t] of [['k', k], ['v', v]] as const)
+  for (const [name, t] of [
+    ['k', k],
+    ['v', v],
+  ] as const)
     if (t.rank !== 4 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== keyLen || t.shape[3] !== D)
       throw new ShapeError(op, `${name} must be [${B},${H},${keyLen},${D}], got ${fmtShape(t.shape)}`);
   if (D % 4) throw new ShapeError(op, `head dim ${D} must be a multiple of 4`);
@@ -71,7 +74,17 @@ export function softwareTokensPerInvocation(D: number): number {
   return Math.max(1, Math.min(8, 256 / D));
 }
 
-function launch(role: KernelRole, dp: DevicePlan, D: number, BH: number, scale: number, inputs: GPUBuffer[], outputs: GPUBuffer[], ownLength: number, partnerLength: number): void {
+function launch(
+  role: KernelRole,
+  dp: DevicePlan,
+  D: number,
+  BH: number,
+  scale: number,
+  inputs: GPUBuffer[],
+  outputs: GPUBuffer[],
+  ownLength: number,
+  partnerLength: number,
+): void {
   const t = role === 'dkdv' ? dp.plan.backward : dp.plan.forward;
   const shape = {
     role,
@@ -98,7 +111,8 @@ function weightOrDefault(dp: DevicePlan, opts: AttentionOptions): Tensor | undef
   const d = dp.plan.downFactor;
   if (d === 1) return undefined;
   if (opts.spatialWeight) {
-    if (opts.spatialWeight.numel !== d * d) throw new ShapeError('clearAttention', `spatialWeight must be [${d},${d}], got ${fmtShape(opts.spatialWeight.shape)}`);
+    if (opts.spatialWeight.numel !== d * d)
+      throw new ShapeError('clearAttention', `spatialWeight must be [${d},${d}], got ${fmtShape(opts.spatialWeight.shape)}`);
     return opts.spatialWeight;
   }
   return full(dp.device, [d, d], 1 / (d * d));
@@ -119,7 +133,17 @@ export function attentionForward(dp: DevicePlan, q: Tensor, k: Tensor, v: Tensor
     const { kx, vx } = w ? pooledKeys(dp, k, v, w) : { kx: k, vx: v };
     const out = Tensor.empty(dp.device, q.shape);
     const stats = Tensor.empty(dp.device, [B, H, dp.plan.queryLength, 2]);
-    launch('forward', dp, D, B * H, scale, [q.buffer, kx.buffer, vx.buffer, dp.forward.buffer], [out.buffer, stats.buffer], dp.plan.queryLength, dp.plan.keyLength);
+    launch(
+      'forward',
+      dp,
+      D,
+      B * H,
+      scale,
+      [q.buffer, kx.buffer, vx.buffer, dp.forward.buffer],
+      [out.buffer, stats.buffer],
+      dp.plan.queryLength,
+      dp.plan.keyLength,
+    );
     return { out, stats };
   });
 }
@@ -133,7 +157,15 @@ export interface BackwardResult {
 }
 
 /** Gradients of sum(out · dout) given the forward's out and stats. */
-export function attentionBackward(dp: DevicePlan, q: Tensor, k: Tensor, v: Tensor, fwd: ForwardResult, dout: Tensor, opts: AttentionOptions = {}): BackwardResult {
+export function attentionBackward(
+  dp: DevicePlan,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  fwd: ForwardResult,
+  dout: Tensor,
+  opts: AttentionOptions = {},
+): BackwardResult {
   const { B, H, D } = check('attention backward', dp.plan, q, k, v);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const L = dp.plan.queryLength;
@@ -142,7 +174,11 @@ export function attentionBackward(dp: DevicePlan, q: Tensor, k: Tensor, v: Tenso
     const w = weightOrDefault(dp, opts);
     const { kx, vx } = w ? pooledKeys(dp, k, v, w) : { kx: k, vx: v };
     // Δ_i = dO_i · out_i into stats[..., 1]
-    memo(`attention_delta:${D}`, () => deltaKernel(D)).launch(dp.device, { inputs: [fwd.out.buffer, dout.buffer], outputs: [fwd.stats.buffer], count: B * H * L });
+    memo(`attention_delta:${D}`, () => deltaKernel(D)).launch(dp.device, {
+      inputs: [fwd.out.buffer, dout.buffer],
+      outputs: [fwd.stats.buffer],
+      count: B * H * L,
+    });
     const dq = Tensor.empty(dp.device, q.shape);
     launch('dq', dp, D, B * H, scale, [q.buffer, dout.buffer, fwd.stats.buffer, kx.buffer, vx.buffer, dp.forward.buffer], [dq.buffer], L, Lk);
     const dkx = Tensor.empty(dp.device, kx.shape);

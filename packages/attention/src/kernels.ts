@@ -66,7 +66,9 @@ export function attentionKernel(k: KernelShape): Kernel {
   const ds = Array.from({ length: D4 }, (_, d) => d);
   const at = (name: string, i: number, d: string) => (unroll ? `${name}_${i}_${d}` : `${name}_${i}[${d}]`);
   const forD = (indent: string, f: (d: string) => string) =>
-    unroll ? ds.map((d) => f(String(d)).replace(/^/gm, indent)).join('\n') : `${indent}for (var d = 0u; d < D4; d = d + 1u) {\n${f('d').replace(/^/gm, `${indent}  `)}\n${indent}}`;
+    unroll
+      ? ds.map((d) => f(String(d)).replace(/^/gm, indent)).join('\n')
+      : `${indent}for (var d = 0u; d < D4; d = d + 1u) {\n${f('d').replace(/^/gm, `${indent}  `)}\n${indent}}`;
   const declare = (name: string, init: string) =>
     unroll ? ds.map((d) => `  var ${name}_${d}: vec4<f32> = ${init};`).join('\n') : `  var ${name}: array<vec4<f32>, ${D4}>;`;
   const partner = (d: string) => (unroll ? `pa${d}` : 'pa');
@@ -120,7 +122,9 @@ export function attentionKernel(k: KernelShape): Kernel {
     ({
       forward: per((i) => `${at('acc1', i, d)} = ${at('acc1', i, d)} * c_${i} + p_${i} * ${partnerB(d)};`),
       dq: per((i) => `${at('acc1', i, d)} = ${at('acc1', i, d)} + g_${i} * ${partner(d)};`),
-      dkdv: per((i) => `${at('acc2', i, d)} = ${at('acc2', i, d)} + p_${i} * ${partnerB(d)};\n${at('acc1', i, d)} = ${at('acc1', i, d)} + g_${i} * ${partner(d)};`),
+      dkdv: per(
+        (i) => `${at('acc2', i, d)} = ${at('acc2', i, d)} + p_${i} * ${partnerB(d)};\n${at('acc1', i, d)} = ${at('acc1', i, d)} + g_${i} * ${partner(d)};`,
+      ),
     })[role];
   const load = (d: string) => `let ${partner(d)} = P1[j * D4 + ${d}${unroll ? 'u' : ''}];\nlet ${partnerB(d)} = P2[j * D4 + ${d}${unroll ? 'u' : ''}];`;
   const body = `        ${per((i) => `var s_${i}: f32 = 0.0;${twoOwn ? ` var t_${i}: f32 = 0.0;` : ''}`, '\n        ')}

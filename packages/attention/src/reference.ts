@@ -23,8 +23,7 @@ function forEachCellToken(g: ClearGeometry, f: (p: number, ab: number, tok: numb
   const { T, P, d } = counts(g);
   const cw = g.width / d;
   for (let p = 0; p < P; p++)
-    for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) f(p, a * d + b, T + (Math.floor(p / cw) * d + a) * g.width + (p % cw) * d + b);
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) f(p, a * d + b, T + (Math.floor(p / cw) * d + a) * g.width + (p % cw) * d + b);
 }
 
 /** Pooled keys or values [B, H, P, D] from the image part of x [B, H, T+N, D]. */
@@ -81,7 +80,14 @@ export function maskedAttentionRef(q: Host, k: Host, v: Host, visible: (i: numbe
   return { out, lse };
 }
 
-export function maskedAttentionBackwardRef(q: Host, k: Host, v: Host, dout: Host, visible: (i: number, j: number) => boolean, scale: number): { dq: Host; dk: Host; dv: Host } {
+export function maskedAttentionBackwardRef(
+  q: Host,
+  k: Host,
+  v: Host,
+  dout: Host,
+  visible: (i: number, j: number) => boolean,
+  scale: number,
+): { dq: Host; dk: Host; dv: Host } {
   const { B, H, L, D } = dims(q);
   const Lk = k.shape[2];
   const { out, lse } = maskedAttentionRef(q, k, v, visible, scale);
@@ -123,7 +129,14 @@ export function clearAttentionRef(g: ClearGeometry, q: Host, k: Host, v: Host, o
 }
 
 /** CLEAR backward: gradients of sum(out · dout) for q, k, v and the pooling map. */
-export function clearAttentionBackwardRef(g: ClearGeometry, q: Host, k: Host, v: Host, dout: Host, opts: RefOptions = {}): { dq: Host; dk: Host; dv: Host; dSpatialWeight?: Host } {
+export function clearAttentionBackwardRef(
+  g: ClearGeometry,
+  q: Host,
+  k: Host,
+  v: Host,
+  dout: Host,
+  opts: RefOptions = {},
+): { dq: Host; dk: Host; dv: Host; dSpatialWeight?: Host } {
   const { L, P, d } = counts(g);
   const w = opts.spatialWeight ?? defaultSpatialWeight(d);
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);

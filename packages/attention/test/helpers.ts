@@ -7,7 +7,10 @@ export const getDevice = () => (device ??= createDevice());
 
 export function randHost(shape: number[], seed: number, scale = 1): ref.HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return ref.host(shape, Array.from(normalValues(seed, n), (x) => Math.fround(x * scale)));
+  return ref.host(
+    shape,
+    Array.from(normalValues(seed, n), (x) => Math.fround(x * scale)),
+  );
 }
 
 export const up = (d: Device, h: ref.HostTensor): Tensor => tensor(d, h.data, h.shape);

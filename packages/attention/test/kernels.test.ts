@@ -57,14 +57,14 @@ describe('fused CLEAR kernels against the dense reference', () => {
     await checkClear({ height: 9, width: 10, textLength: 5, radius: 2 }, 1, 1, 128, 80);
   });
 
-  it('the down-factor variant: pooled keys and the pooling map\'s gradient', async () => {
+  it("the down-factor variant: pooled keys and the pooling map's gradient", async () => {
     await checkClear({ height: 8, width: 6, textLength: 3, radius: 2, downFactor: 2 }, 1, 2, 8, 90);
     await checkClear({ height: 9, width: 12, textLength: 0, radius: 3, downFactor: 3 }, 2, 1, 16, 100);
   });
 
   it('many random geometries (seeded): grids, radii, text lengths, down factors, batch and heads', async () => {
     let s = 12345;
-    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     for (let n = 0; n < 12; n++) {
       const d = [1, 1, 1, 2][Math.floor(rnd() * 4)];
       const g = {
@@ -109,7 +109,11 @@ describe('the hardware variant (one token per invocation), forced on this adapte
 
 describe('fused full attention', () => {
   it('forward and backward against the reference, Lq ≠ Lk, odd lengths', async () => {
-    for (const [i, [B, H, Lq, Lk, D]] of [[1, 1, 1, 1, 4], [2, 3, 33, 70, 16], [1, 2, 129, 65, 64]].entries()) {
+    for (const [i, [B, H, Lq, Lk, D]] of [
+      [1, 1, 1, 1, 4],
+      [2, 3, 33, 70, 16],
+      [1, 2, 129, 65, 64],
+    ].entries()) {
       const q = randHost([B, H, Lq, D], 200 + i);
       const k = randHost([B, H, Lk, D], 210 + i);
       const v = randHost([B, H, Lk, D], 220 + i);

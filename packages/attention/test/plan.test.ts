@@ -1,9 +1,21 @@
 import { describe, it, expect } from 'vitest';
-import { clearPlan, fullPlan, PlanCache, countVisibleBruteForce, clearVisiblePairs, imagePairs, visitedPairs, isVisible, counts, fluxFlops, chooseTile } from '../src/index.js';
+import {
+  clearPlan,
+  fullPlan,
+  PlanCache,
+  countVisibleBruteForce,
+  clearVisiblePairs,
+  imagePairs,
+  visitedPairs,
+  isVisible,
+  counts,
+  fluxFlops,
+  chooseTile,
+} from '../src/index.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('the CLEAR mask and plan', () => {
@@ -65,7 +77,8 @@ describe('the CLEAR mask and plan', () => {
         if (items[i * 5] !== 1) continue;
         const qTile = items[i * 5 + 1];
         const listed = new Map<number, number>();
-        for (let s = items[i * 5 + 3]; s < items[i * 5 + 3] + items[i * 5 + 4]; s++) if (segments[s * 3] !== 0) listed.set(segments[s * 3 + 1], segments[s * 3]);
+        for (let s = items[i * 5 + 3]; s < items[i * 5 + 3] + items[i * 5 + 4]; s++)
+          if (segments[s * 3] !== 0) listed.set(segments[s * 3 + 1], segments[s * 3]);
         for (let y = 0; y < g.height; y++)
           for (let x = 0; x < g.width; x++) {
             if (tileOf(y, x) !== qTile) continue;

@@ -2,7 +2,27 @@
 // training split (three stride-2 3×3 convolutions 1→16→32→64 with SiLU, 32×32 → 4×4, then a
 // 1024→64 layer whose SiLU output is the feature vector of the Fréchet distance, then 64→10).
 // Inputs are images [B, 1, 32, 32] in [−1, 1], as the digit set and the samplers produce them.
-import { type Device, type Tensor, AdamW, backward, conv2d, exp, linear, log, max, meanAll, mul, mulScalar, noGrad, normalValues, silu, sub, sum, tensor, warmupCosine } from '@cleardit/tensor';
+import {
+  type Device,
+  type Tensor,
+  AdamW,
+  backward,
+  conv2d,
+  exp,
+  linear,
+  log,
+  max,
+  meanAll,
+  mul,
+  mulScalar,
+  noGrad,
+  normalValues,
+  silu,
+  sub,
+  sum,
+  tensor,
+  warmupCosine,
+} from '@cleardit/tensor';
 import { type ImageSet, BatchOrder, gatherBatch, imageCount } from './data.js';
 
 export const CLASSIFIER_SHAPES: ReadonlyMap<string, number[]> = new Map([
@@ -65,7 +85,12 @@ export interface ClassifierTraining {
 export const CLASSIFIER_DEFAULTS: ClassifierTraining = { steps: 800, batch: 64, lr: 3e-3, seed: 0 };
 
 /** Trains the classifier on `data` (AdamW, 50 warm-up steps, cosine decay); `progress` after each step. */
-export async function trainClassifier(device: Device, data: ImageSet, cfg: ClassifierTraining, progress?: (step: number, loss: number) => void): Promise<Map<string, Tensor>> {
+export async function trainClassifier(
+  device: Device,
+  data: ImageSet,
+  cfg: ClassifierTraining,
+  progress?: (step: number, loss: number) => void,
+): Promise<Map<string, Tensor>> {
   const w = initClassifier(device, cfg.seed);
   const opt = new AdamW(w, { lr: cfg.lr, weightDecay: 1e-4, schedule: warmupCosine(50, cfg.steps, 0.05) });
   const order = new BatchOrder(cfg.seed, imageCount(data), cfg.batch);
@@ -85,14 +110,21 @@ export async function trainClassifier(device: Device, data: ImageSet, cfg: Class
 }
 
 /** Predicted classes and features of images [n, 1, 32, 32] (host values), in batches of `batch`. */
-export async function predict(device: Device, w: ReadonlyMap<string, Tensor>, images: Float32Array, batch = 250): Promise<{ classes: Int32Array; features: Float32Array }> {
+export async function predict(
+  device: Device,
+  w: ReadonlyMap<string, Tensor>,
+  images: Float32Array,
+  batch = 250,
+): Promise<{ classes: Int32Array; features: Float32Array }> {
   const per = 32 * 32;
   const n = images.length / per;
   const classes = new Int32Array(n);
   const features = new Float32Array(n * 64);
   for (let s = 0; s < n; s += batch) {
     const b = Math.min(batch, n - s);
-    const { logits, features: f } = noGrad(device, () => device.scope(() => classify(w, tensor(device, images.subarray(s * per, (s + b) * per), [b, 1, 32, 32]))));
+    const { logits, features: f } = noGrad(device, () =>
+      device.scope(() => classify(w, tensor(device, images.subarray(s * per, (s + b) * per), [b, 1, 32, 32]))),
+    );
     const z = await logits.toFloat32();
     features.set(await f.toFloat32(), s * 64);
     logits.dispose();

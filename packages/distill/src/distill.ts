@@ -8,7 +8,24 @@
 //   L = L_fm + 0.5·L_pred + 0.5·L_attn,  Prodigy (lr 1) or AdamW, gradient clip 1.0, constant lr.
 // Like the flow trainer, a step's batch, noise and times are functions of (seed, step), so the
 // trainable parameters, the optimizer's state and the step count resume a run exactly.
-import { type Device, type Tensor, AdamW, Prodigy, type Optimizer, add, backward, clipGradNorm, mseLoss, mul, mulScalar, noGrad, normalValues, sub, tensor, uniformValues } from '@cleardit/tensor';
+import {
+  type Device,
+  type Tensor,
+  AdamW,
+  Prodigy,
+  type Optimizer,
+  add,
+  backward,
+  clipGradNorm,
+  mseLoss,
+  mul,
+  mulScalar,
+  noGrad,
+  normalValues,
+  sub,
+  tensor,
+  uniformValues,
+} from '@cleardit/tensor';
 import { BatchOrder, derivedSeed } from './data.js';
 
 /** A model as distillation runs it: the velocity at x_σ [B, …] for times σ ∈ [0, 1] under `cond`, handing each attention layer's output to `tap`. */
@@ -40,7 +57,19 @@ export interface DistillConfig {
 }
 
 /** The paper's optimizer settings; steps and batch are sized for this machine by the caller. */
-export const DISTILL_DEFAULTS: DistillConfig = { steps: 400, batch: 16, optimizer: 'prodigy', lr: 1, weightDecay: 1e-4, clip: 1, attnLayers: [], lambdaFm: 1, lambdaPred: 0.5, lambdaAttn: 0.5, seed: 0 };
+export const DISTILL_DEFAULTS: DistillConfig = {
+  steps: 400,
+  batch: 16,
+  optimizer: 'prodigy',
+  lr: 1,
+  weightDecay: 1e-4,
+  clip: 1,
+  attnLayers: [],
+  lambdaFm: 1,
+  lambdaPred: 0.5,
+  lambdaAttn: 0.5,
+  seed: 0,
+};
 
 export interface DistillReport {
   step: number;

@@ -14,7 +14,14 @@ export interface FlowBatch {
 }
 
 /** The flow-matching loss of one batch; `nullClass` replaces a label with probability `dropLabel` (for guidance). */
-export function flowMatchingLoss(device: Device, model: FlowModel, batch: FlowBatch, seed: number, step: number, opts: { nullClass: number; dropLabel: number }): Tensor {
+export function flowMatchingLoss(
+  device: Device,
+  model: FlowModel,
+  batch: FlowBatch,
+  seed: number,
+  step: number,
+  opts: { nullClass: number; dropLabel: number },
+): Tensor {
   const B = batch.labels.length;
   const n = batch.x0.length;
   const t = Array.from(uniformValues(derivedSeed(seed, 1, step), B));

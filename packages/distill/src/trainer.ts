@@ -24,7 +24,18 @@ export interface TrainConfig {
   seed: number;
 }
 
-export const TEACHER_DEFAULTS: TrainConfig = { steps: 2700, batch: 32, lr: 2e-3, warmup: 200, minLrFactor: 0.1, ema: 0.999, weightDecay: 0, clip: 1, dropLabel: 0.1, seed: 0 };
+export const TEACHER_DEFAULTS: TrainConfig = {
+  steps: 2700,
+  batch: 32,
+  lr: 2e-3,
+  warmup: 200,
+  minLrFactor: 0.1,
+  ema: 0.999,
+  weightDecay: 0,
+  clip: 1,
+  dropLabel: 0.1,
+  seed: 0,
+};
 
 export interface StepReport {
   step: number;
@@ -46,7 +57,11 @@ export class FlowTrainer {
     readonly data: ImageSet,
     readonly config: TrainConfig,
   ) {
-    this.optimizer = new AdamW(params, { lr: config.lr, weightDecay: config.weightDecay, schedule: warmupCosine(config.warmup, config.steps, config.minLrFactor) });
+    this.optimizer = new AdamW(params, {
+      lr: config.lr,
+      weightDecay: config.weightDecay,
+      schedule: warmupCosine(config.warmup, config.steps, config.minLrFactor),
+    });
     this.ema = new Ema(device, params, config.ema);
     this.order = new BatchOrder(config.seed, imageCount(data), config.batch);
   }
@@ -56,7 +71,10 @@ export class FlowTrainer {
     const c = this.config;
     const lr = this.optimizer.currentLr;
     const { images, labels } = gatherBatch(this.data, this.order.indices(this.step));
-    const lossT = flowMatchingLoss(this.device, this.model, { x0: images, labels, shape: [c.batch, ...this.data.shape] }, c.seed, this.step, { nullClass: this.data.classes, dropLabel: c.dropLabel });
+    const lossT = flowMatchingLoss(this.device, this.model, { x0: images, labels, shape: [c.batch, ...this.data.shape] }, c.seed, this.step, {
+      nullClass: this.data.classes,
+      dropLabel: c.dropLabel,
+    });
     const loss = (await lossT.toArray())[0];
     backward(lossT);
     lossT.dispose();

@@ -4,7 +4,18 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { type Device, type Tensor, tensor, normalValues, mul, mulScalar, uniformValues, tapeOf } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
-import { crossEntropy, frechetDistance, gaussianOf, sqrtSymmetric, symmetricEigen, trainClassifier, predict, accuracy, type Gaussian, type ImageSet } from '../src/index.js';
+import {
+  crossEntropy,
+  frechetDistance,
+  gaussianOf,
+  sqrtSymmetric,
+  symmetricEigen,
+  trainClassifier,
+  predict,
+  accuracy,
+  type Gaussian,
+  type ImageSet,
+} from '../src/index.js';
 import { DistillTrainer, DISTILL_DEFAULTS, derivedSeed, recipeSigma, BatchOrder } from '../src/index.js';
 
 let d: Device;
@@ -44,8 +55,14 @@ describe('Fréchet distance', () => {
     // d² = |μ₁ − μ₂|² + Σ (√a_k − √b_k)² when both covariances share eigenvectors
     const n = 6;
     const r = rotation(n, 3);
-    const [m1, m2] = [[1, 0, 2, -1, 0, 3], [0, 1, 2, 1, 0.5, 3]];
-    const [a, b] = [[1, 4, 0.25, 9, 2, 1], [4, 1, 1, 1, 8, 0.5]];
+    const [m1, m2] = [
+      [1, 0, 2, -1, 0, 3],
+      [0, 1, 2, 1, 0.5, 3],
+    ];
+    const [a, b] = [
+      [1, 4, 0.25, 9, 2, 1],
+      [4, 1, 1, 1, 8, 0.5],
+    ];
     let want = 0;
     for (let k = 0; k < n; k++) want += (m1[k] - m2[k]) ** 2 + (Math.sqrt(a[k]) - Math.sqrt(b[k])) ** 2;
     const got = frechetDistance(rotated(r, m1, a), rotated(r, m2, b));

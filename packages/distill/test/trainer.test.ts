@@ -29,10 +29,24 @@ function toySet(n: number): ImageSet {
 
 /** x, t, label → velocity: an MLP over the flattened image, the label's embedding and t. */
 function toyModel(seed: number): { model: FlowModel; params: Map<string, Tensor> } {
-  const p = (shape: number[], s: number, scale: number) => tensor(d, normalValues(seed * 10 + s, shape.reduce((a, b) => a * b, 1)).map((v) => v * scale), shape).keep().requireGrad();
+  const p = (shape: number[], s: number, scale: number) =>
+    tensor(
+      d,
+      normalValues(
+        seed * 10 + s,
+        shape.reduce((a, b) => a * b, 1),
+      ).map((v) => v * scale),
+      shape,
+    )
+      .keep()
+      .requireGrad();
   const params = new Map<string, Tensor>([
-    ['w1', p([32, 16], 1, 0.25)], ['b1', p([32], 2, 0)], ['emb', p([4, 32], 3, 0.5)], ['wt', p([1, 32], 4, 0.5)],
-    ['w2', p([16, 32], 5, 0.18)], ['b2', p([16], 6, 0)],
+    ['w1', p([32, 16], 1, 0.25)],
+    ['b1', p([32], 2, 0)],
+    ['emb', p([4, 32], 3, 0.5)],
+    ['wt', p([1, 32], 4, 0.5)],
+    ['w2', p([16, 32], 5, 0.18)],
+    ['b2', p([16], 6, 0)],
   ]);
   const P = (k: string) => params.get(k)!;
   const model: FlowModel = (xt, t, labels) => {
@@ -74,7 +88,12 @@ describe('FlowTrainer', () => {
       let s = 0;
       for (let k = 0; k < 10; k++) {
         const idx = Array.from({ length: 30 }, (_, i) => (i * 7 + k) % 60);
-        const l = noGrad(d, () => flowMatchingLoss(d, model, { x0: gatherBatch(data, idx).images, labels: idx.map((i) => data.labels[i]), shape: [30, 1, 4, 4] }, 1234, k, { nullClass: 3, dropLabel: 0 }));
+        const l = noGrad(d, () =>
+          flowMatchingLoss(d, model, { x0: gatherBatch(data, idx).images, labels: idx.map((i) => data.labels[i]), shape: [30, 1, 4, 4] }, 1234, k, {
+            nullClass: 3,
+            dropLabel: 0,
+          }),
+        );
         s += (await l.toArray())[0];
         l.dispose();
       }

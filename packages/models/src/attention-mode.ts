@@ -4,9 +4,7 @@ import { type Device, type Tensor, full } from '@cleardit/tensor';
 import { PlanCache, uploadPlan, type DevicePlan, proportionalScale } from '@cleardit/attention';
 import { WeightError } from './weights.js';
 
-export type AttentionMode =
-  | { kind: 'full' }
-  | { kind: 'clear'; radius: number; downFactor?: number; proportionalScale?: boolean };
+export type AttentionMode = { kind: 'full' } | { kind: 'clear'; radius: number; downFactor?: number; proportionalScale?: boolean };
 
 export const FULL: AttentionMode = { kind: 'full' };
 
@@ -30,7 +28,8 @@ export function layerAttention(a: ForwardAttention, weights: { has(name: string)
   if (!a.spatialWeight || !weights.has(name)) return a;
   const w = weights.get(name);
   const [d] = a.spatialWeight.shape;
-  if (w.shape.length !== 2 || w.shape[0] !== d || w.shape[1] !== d) throw new WeightError(`attention: weight '${name}' has shape [${w.shape.join(', ')}], expected [${d}, ${d}] for down factor ${d}`);
+  if (w.shape.length !== 2 || w.shape[0] !== d || w.shape[1] !== d)
+    throw new WeightError(`attention: weight '${name}' has shape [${w.shape.join(', ')}], expected [${d}, ${d}] for down factor ${d}`);
   return { ...a, spatialWeight: w };
 }
 
@@ -48,10 +47,11 @@ export class AttentionPlans {
   /** Plans for T text tokens and an h×w image grid (T + h·w tokens in all). */
   forGeometry(mode: AttentionMode, textLength: number, height: number, width: number, headDim: number): ForwardAttention {
     const L = textLength + height * width;
-    const plan = mode.kind === 'full' ? this.cache.full(L) : this.cache.clear({ height, width, textLength, radius: mode.radius, downFactor: mode.downFactor ?? 1 });
+    const plan =
+      mode.kind === 'full' ? this.cache.full(L) : this.cache.clear({ height, width, textLength, radius: mode.radius, downFactor: mode.downFactor ?? 1 });
     let dp = this.uploaded.get(plan.key);
     if (!dp) this.uploaded.set(plan.key, (dp = uploadPlan(this.device, plan)));
-    const d = mode.kind === 'clear' ? mode.downFactor ?? 1 : 1;
+    const d = mode.kind === 'clear' ? (mode.downFactor ?? 1) : 1;
     let spatialWeight: Tensor | undefined;
     if (d > 1) {
       spatialWeight = this.weights.get(d);

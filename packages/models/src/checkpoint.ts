@@ -69,17 +69,38 @@ export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detecte
   if (isFluxBfl(keys) || isFluxDiffusers(keys)) {
     const diffusers = !isFluxBfl(keys);
     const config = meta && 'depth_single_blocks' in meta ? fluxConfigFromJson(meta) : inferFluxConfig(keys, shape, diffusers);
-    return { family: 'flux', naming: diffusers ? 'diffusers' : 'bfl', config, expected: withPoolingMaps(fluxKeys(config), fluxClearPlan(config).poolingMaps, src), map: diffusers ? fluxDiffusersMap(config) : fluxBflMap(config), ignore: new Set() };
+    return {
+      family: 'flux',
+      naming: diffusers ? 'diffusers' : 'bfl',
+      config,
+      expected: withPoolingMaps(fluxKeys(config), fluxClearPlan(config).poolingMaps, src),
+      map: diffusers ? fluxDiffusersMap(config) : fluxBflMap(config),
+      ignore: new Set(),
+    };
   }
   if (isDitDiffusers(keys) || isDitOriginal(keys)) {
     const original = isDitOriginal(keys);
     const config = meta && 'input_size' in meta ? ditConfigFromJson(meta) : inferDitConfig(keys, shape, original);
-    return { family: 'dit', naming: original ? 'original' : 'diffusers', config, expected: withPoolingMaps(ditKeys(config), ditClearPlan(config).poolingMaps, src), map: original ? ditOriginalMap(config) : ditDiffusersMap(config), ignore: ditIgnoredKeys(keys) };
+    return {
+      family: 'dit',
+      naming: original ? 'original' : 'diffusers',
+      config,
+      expected: withPoolingMaps(ditKeys(config), ditClearPlan(config).poolingMaps, src),
+      map: original ? ditOriginalMap(config) : ditDiffusersMap(config),
+      ignore: ditIgnoredKeys(keys),
+    };
   }
   if (isVaeDecoder(keys)) {
     const ldm = isVaeLdm(keys);
     const config = inferVaeConfig(keys, shape, ldm, vaeHint);
-    return { family: 'vae', naming: ldm ? 'ldm' : 'diffusers', config, expected: vaeKeys(config), map: ldm ? vaeLdmMap(config, keys) : vaeDiffusersMap(config, keys), ignore: new Set() };
+    return {
+      family: 'vae',
+      naming: ldm ? 'ldm' : 'diffusers',
+      config,
+      expected: vaeKeys(config),
+      map: ldm ? vaeLdmMap(config, keys) : vaeDiffusersMap(config, keys),
+      ignore: new Set(),
+    };
   }
   const sample = [...keys].slice(0, 4).join(', ');
   throw new CheckpointError(`${src.name}: not a checkpoint cleardit knows (FLUX, DiT or a VAE decoder); its first tensors are ${sample || 'none'}`);
@@ -167,7 +188,13 @@ export function planLoad(src: TensorSource, det: LoadSpec, opts: PlanOptions = {
     }
     const from = () => parts.map((p) => `${p} [${src.info(p).shape.join(',')}]`).join(' + ');
     if (n !== numel(shape)) shapeErrors.push(`'${name}': ${from()} has ${n} values, expected shape [${shape.join(',')}] (${numel(shape)})`);
-    else if (!shapesFit(parts.map((p) => src.info(p).shape), shape)) shapeErrors.push(`'${name}': ${from()}, expected shape [${shape.join(',')}] (the same count of values in another shape: transposed or misshapen)`);
+    else if (
+      !shapesFit(
+        parts.map((p) => src.info(p).shape),
+        shape,
+      )
+    )
+      shapeErrors.push(`'${name}': ${from()}, expected shape [${shape.join(',')}] (the same count of values in another shape: transposed or misshapen)`);
     const is16 = keptAs16(src, name, shape, parts, opts) !== null;
     const b = storageBytes(is16 ? 'bf16' : 'f32', numel(shape));
     parameters += numel(shape);
@@ -197,9 +224,19 @@ export function assertLoadable(src: TensorSource, p: LoadPlan, device: Device, b
   if (p.unexpected.length && !allowUnexpected) throw new WeightError(`${src.name}: ${p.unexpected.length} unexpected tensor(s): ${list(p.unexpected)}`);
   const bind = device.limits.maxStorageBufferBindingSize;
   if (p.largestTensorBytes > bind)
-    throw new DeviceLimitError(`${src.name}: the largest weight`, p.largestTensorBytes, bind, `The model needs ${fmtBytes(p.bytes)} in all on ${device.adapter.name}`);
+    throw new DeviceLimitError(
+      `${src.name}: the largest weight`,
+      p.largestTensorBytes,
+      bind,
+      `The model needs ${fmtBytes(p.bytes)} in all on ${device.adapter.name}`,
+    );
   if (budget !== undefined && p.bytes > budget)
-    throw new DeviceLimitError(`${src.name}: the weights (${p.kept16} kept in 16 bits, the rest float32)`, p.bytes, budget, `${device.adapter.name} cannot hold this model`);
+    throw new DeviceLimitError(
+      `${src.name}: the weights (${p.kept16} kept in 16 bits, the rest float32)`,
+      p.bytes,
+      budget,
+      `${device.adapter.name} cannot hold this model`,
+    );
 }
 
 /** Streams every canonical tensor to the device (one host tensor alive at a time); see PlanOptions.weights16. */

@@ -54,7 +54,10 @@ export function fluxClearPlan(c: FluxConfig): ClearTrainingPlan {
   const doubles = Array.from({ length: c.depth }, (_, i) => i);
   const singles = Array.from({ length: c.depthSingleBlocks }, (_, i) => i);
   return {
-    trainable: [...doubles.flatMap((i) => [...both(`double_blocks.${i}.img_attn.qkv`), ...both(`double_blocks.${i}.img_attn.proj`)]), ...singles.flatMap((i) => both(`single_blocks.${i}.linear1`, [0, 3 * C]))],
+    trainable: [
+      ...doubles.flatMap((i) => [...both(`double_blocks.${i}.img_attn.qkv`), ...both(`double_blocks.${i}.img_attn.proj`)]),
+      ...singles.flatMap((i) => both(`single_blocks.${i}.linear1`, [0, 3 * C])),
+    ],
     poolingMaps: [...doubles.map((i) => `double_blocks.${i}.spatial_weight`), ...singles.map((i) => `single_blocks.${i}.spatial_weight`)],
     attnLayers: fluxAttnLayers(c),
   };

@@ -70,7 +70,6 @@ export class ReaderSource implements TensorSource {
 
 /** Picks the prefix under which a file keeps its weights (golden files use "weights.", ComfyUI "model.diffusion_model."). */
 export function weightPrefix(keys: string[]): string {
-  for (const p of ['weights.', 'model.diffusion_model.', 'first_stage_model.'])
-    if (keys.some((k) => k.startsWith(p))) return p;
+  for (const p of ['weights.', 'model.diffusion_model.', 'first_stage_model.']) if (keys.some((k) => k.startsWith(p))) return p;
   return '';
 }

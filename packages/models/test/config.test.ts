@@ -3,7 +3,20 @@
 import { describe, it, expect } from 'vitest';
 import { FLUX_PRESETS, checkFluxConfig, fluxConfigFromJson, ditConfigFromJson, ConfigError } from '../src/index.js';
 
-const tinyJson = { in_channels: 16, vec_in_dim: 32, context_in_dim: 48, hidden_size: 64, mlp_ratio: 4, num_heads: 4, depth: 2, depth_single_blocks: 2, axes_dim: [4, 6, 6], theta: 10000, qkv_bias: true, guidance_embed: true };
+const tinyJson = {
+  in_channels: 16,
+  vec_in_dim: 32,
+  context_in_dim: 48,
+  hidden_size: 64,
+  mlp_ratio: 4,
+  num_heads: 4,
+  depth: 2,
+  depth_single_blocks: 2,
+  axes_dim: [4, 6, 6],
+  theta: 10000,
+  qkv_bias: true,
+  guidance_embed: true,
+};
 
 describe('configs', () => {
   it('every FLUX preset is valid, and the tiny one reads back from JSON', () => {

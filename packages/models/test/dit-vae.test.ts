@@ -40,7 +40,9 @@ describe('DiT against golden/dit-tiny-a', () => {
     dit.semantics = 'diffusers';
     let c: Float32Array | undefined;
     const out = await dit
-      .forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y')), { c: (t: Tensor) => void t.toArray().then((a) => (c = a as Float32Array)) })
+      .forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y')), {
+        c: (t: Tensor) => void t.toArray().then((a) => (c = a as Float32Array)),
+      })
       .toArray();
     await d.sync();
     expect(maxAbs(out, await r.readF32('outputs.out_diffusers'))).toBeLessThan(1e-4);

@@ -20,7 +20,11 @@ async function goldenFlux(file: string) {
 
 describe('FLUX transformer against the golden files', () => {
   // the -diffusers file holds the strong file's weights renamed by diffusers' own conversion script
-  for (const [file, atol] of [['flux-tiny-a.safetensors', 1e-5], ['flux-tiny-a-strong.safetensors', 5e-4], ['flux-tiny-a-strong-diffusers.safetensors', 5e-4]] as const)
+  for (const [file, atol] of [
+    ['flux-tiny-a.safetensors', 1e-5],
+    ['flux-tiny-a-strong.safetensors', 5e-4],
+    ['flux-tiny-a-strong-diffusers.safetensors', 5e-4],
+  ] as const)
     it(`${file}: pred, vec, pe and the first double block (atol ${atol})`, async () => {
       const { r, flux, inputs } = await goldenFlux(file);
       const got: Record<string, Float32Array> = {};

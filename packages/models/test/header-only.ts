@@ -20,4 +20,3 @@ export function headerOnly(tensors: Record<string, { dtype: SafetensorsDType; sh
   bytes.set(new TextEncoder().encode(json), 8);
   return { bytes, dataBytes: at };
 }
-

@@ -4,7 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Device, encodeSafetensors, type SafetensorsDType } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
-import { loadModel, detect, planLoad, fluxKeys, FLUX_PRESETS, ReaderSource, FluxTransformer, DitTransformer, type FluxConfig, type DitConfig } from '../src/index.js';
+import {
+  loadModel,
+  detect,
+  planLoad,
+  fluxKeys,
+  FLUX_PRESETS,
+  ReaderSource,
+  FluxTransformer,
+  DitTransformer,
+  type FluxConfig,
+  type DitConfig,
+} from '../src/index.js';
 import { openCheckpoint } from '../src/node/index.js';
 import { openGolden, fixture, input, maxAbs, fluxInputs } from './golden.js';
 import { headerOnly } from './header-only.js';
@@ -49,7 +60,11 @@ function ditOriginalNames(w: Tensors, depth: number): Tensors {
     both(`blocks.${i}.adaLN_modulation.1`, `${b}.norm1.linear`);
     for (const s of ['weight', 'bias']) {
       const [q, k, v] = ['to_q', 'to_k', 'to_v'].map((n) => w[`${b}.attn1.${n}.${s}`]);
-      out[`blocks.${i}.attn.qkv.${s}`] = { dtype: 'F32', shape: [3 * q.shape[0], ...q.shape.slice(1)], data: Float32Array.from([...q.data, ...k.data, ...v.data]) };
+      out[`blocks.${i}.attn.qkv.${s}`] = {
+        dtype: 'F32',
+        shape: [3 * q.shape[0], ...q.shape.slice(1)],
+        data: Float32Array.from([...q.data, ...k.data, ...v.data]),
+      };
     }
     both(`blocks.${i}.attn.proj`, `${b}.attn1.to_out.0`);
     both(`blocks.${i}.mlp.fc1`, `${b}.ff.net.0.proj`);
@@ -70,11 +85,15 @@ async function inputsOf(file = 'flux-tiny-a.safetensors') {
 }
 
 describe('checkpoint names', () => {
-  it('FLUX in diffusers names (golden: renamed by diffusers\' own conversion script) gives the outputs of the BFL-named file', async () => {
+  it("FLUX in diffusers names (golden: renamed by diffusers' own conversion script) gives the outputs of the BFL-named file", async () => {
     const src = await openCheckpoint(fixture('flux-tiny-a-strong-diffusers.safetensors'));
     expect(detect(src).naming).toBe('diffusers');
     const a = await (await fluxFrom(fixture('flux-tiny-a-strong.safetensors'))).forward(await inputsOf('flux-tiny-a-strong.safetensors')).toArray();
-    const b = await (await fluxFrom(fixture('flux-tiny-a-strong-diffusers.safetensors'))).forward(await inputsOf('flux-tiny-a-strong-diffusers.safetensors')).toArray();
+    const b = await (
+      await fluxFrom(fixture('flux-tiny-a-strong-diffusers.safetensors'))
+    )
+      .forward(await inputsOf('flux-tiny-a-strong-diffusers.safetensors'))
+      .toArray();
     expect(maxAbs(a, b)).toBe(0);
     const ref = await (await openGolden('flux-tiny-a-strong-diffusers.safetensors')).readF32('outputs.pred');
     expect(maxAbs(b, ref)).toBeLessThan(5e-4);
@@ -91,7 +110,8 @@ describe('checkpoint names', () => {
     expect(lo.detected.naming).toBe('original');
     expect(lo.plan.unexpected).toEqual([]);
     const x = rest['inputs.x'];
-    const run = async (m: DitTransformer) => m.forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y'))).toArray();
+    const run = async (m: DitTransformer) =>
+      m.forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y'))).toArray();
     const ref = (await loadModel(d, new ReaderSource('golden', [r], 'weights.'))).model as DitTransformer;
     const out = await run(lo.model as DitTransformer);
     expect(maxAbs(out, await run(ref))).toBe(0);
@@ -145,12 +165,18 @@ describe('FLUX.1-dev at full size (header only, sparse data)', () => {
     expect(plan.largestTensorBytes).toBe(2 * 21_504 * 3072); // single_blocks.*.linear1 in BF16: 126 MiB
     const widened = planLoad(src, det, { weights16: false });
     expect(widened.bytes).toBe(4 * 11_901_408_320); // 47.6 GB
-    const refuse = async (opts: object) => (await loadModel(d, src, { memoryBudget: 16 * 2 ** 30, ...opts }).then(() => null, (e: Error) => e))!;
+    const refuse = async (opts: object) =>
+      (await loadModel(d, src, { memoryBudget: 16 * 2 ** 30, ...opts }).then(
+        () => null,
+        (e: Error) => e,
+      ))!;
     // llvmpipe binds 128 MiB: the largest BF16 tensor fits, so it is the 16 GiB budget that refuses ...
     expect(d.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(plan.largestTensorBytes);
     const err = await refuse({});
     expect(err.name).toBe('DeviceLimitError');
-    expect(err.message).toMatch(/flux1-dev.safetensors: the weights \(314 kept in 16 bits, the rest float32\): 22\.2 GiB \(23808987392 bytes\) requested, the adapter allows 16\.0 GiB/);
+    expect(err.message).toMatch(
+      /flux1-dev.safetensors: the weights \(314 kept in 16 bits, the rest float32\): 22\.2 GiB \(23808987392 bytes\) requested, the adapter allows 16\.0 GiB/,
+    );
     // ... while widened to float32 that tensor (252 MiB) exceeds the binding limit first
     if (d.limits.maxStorageBufferBindingSize < widened.largestTensorBytes)
       expect((await refuse({ weights16: false })).message).toMatch(/flux1-dev.safetensors: the largest weight: 252\.0 MiB \(264241152 bytes\) requested/);
@@ -164,7 +190,10 @@ describe('bad checkpoints get one clear error naming file and key', () => {
     const src = readFileSync(fixture('flux-tiny-a.safetensors'));
     const path = join(dir, 'truncated.safetensors');
     writeFileSync(path, src.subarray(0, src.length - 1000));
-    const err = await openCheckpoint(path).then(() => null, (e: Error) => e);
+    const err = await openCheckpoint(path).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.name).toBe('SafetensorsError');
     expect(err?.message).toContain('truncated.safetensors');
   });
@@ -179,12 +208,16 @@ describe('bad checkpoints get one clear error naming file and key', () => {
     const bad = { ...weights, 'txt_in.weight': { ...weights['txt_in.weight'], shape: [64, 47], data: weights['txt_in.weight'].data.slice(0, 64 * 47) } };
     const path = join(dir, 'wrong-shape.safetensors');
     writeFileSync(path, encodeSafetensors(bad, meta));
-    await expect(loadModel(d, await openCheckpoint(path))).rejects.toThrowError(/wrong-shape.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[64,47\] has 3008 values, expected shape \[64,48\]/);
+    await expect(loadModel(d, await openCheckpoint(path))).rejects.toThrowError(
+      /wrong-shape.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[64,47\] has 3008 values, expected shape \[64,48\]/,
+    );
     // the same count of values in another shape (a transposed weight) is refused as a shape, not loaded
     const t = { ...weights, 'txt_in.weight': { ...weights['txt_in.weight'], shape: [48, 64] } };
     const path3 = join(dir, 'transposed.safetensors');
     writeFileSync(path3, encodeSafetensors(t, meta));
-    await expect(loadModel(d, await openCheckpoint(path3))).rejects.toThrowError(/transposed.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[48,64\], expected shape \[64,48\] \(the same count of values in another shape/);
+    await expect(loadModel(d, await openCheckpoint(path3))).rejects.toThrowError(
+      /transposed.safetensors: wrong shape: 'txt_in.weight': txt_in.weight \[48,64\], expected shape \[64,48\] \(the same count of values in another shape/,
+    );
     const { ['img_in.bias']: _gone, ...rest } = weights;
     const path2 = join(dir, 'missing.safetensors');
     writeFileSync(path2, encodeSafetensors(rest, meta));

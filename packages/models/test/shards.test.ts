@@ -16,7 +16,10 @@ describe('sharded checkpoints and folders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cleardit-shards-'));
     const folder = join(dir, 'transformer');
     mkdirSync(folder);
-    const shards: Record<string, Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }>> = { 'model-00001-of-00002.safetensors': {}, 'model-00002-of-00002.safetensors': {} };
+    const shards: Record<string, Record<string, { dtype: SafetensorsDType; shape: number[]; data: Float32Array }>> = {
+      'model-00001-of-00002.safetensors': {},
+      'model-00002-of-00002.safetensors': {},
+    };
     const weightMap: Record<string, string> = {};
     for (const [i, k] of keys.entries()) {
       const file = i % 2 ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors';

@@ -40,8 +40,11 @@ function idDiff(got: ArrayLike<number>, want: ArrayLike<number>): string {
   return 'equal';
 }
 
-describe('tokenizers (via @huggingface/tokenizers) give transformers\' ids', () => {
-  for (const [name, dir, kind, length] of [['CLIP', CLIP, 'clip', 77], ['T5', T5, 't5', 64]] as const)
+describe("tokenizers (via @huggingface/tokenizers) give transformers' ids", () => {
+  for (const [name, dir, kind, length] of [
+    ['CLIP', CLIP, 'clip', 77],
+    ['T5', T5, 't5', 64],
+  ] as const)
     it(`${name}: six prompts, padded and truncated as FluxPipeline`, async () => {
       const { r, prompts } = await golden(dir);
       const tok = await readPromptTokenizer(findTextEncoder(dir, kind), length);
@@ -74,14 +77,15 @@ describe('encoders match transformers (atol 1e-4)', () => {
     await r.close();
   });
 
-  it('CLIP: a batch of all six prompts gives each prompt\'s own outputs', async () => {
+  it("CLIP: a batch of all six prompts gives each prompt's own outputs", async () => {
     const { r, prompts } = await golden(CLIP);
     const clip = await loadClipFolder(d, findTextEncoder(CLIP, 'clip'));
     const ids = new Int32Array(prompts.length * 77);
     for (let i = 0; i < prompts.length; i++) ids.set(await r.readInt32(`inputs.ids_${i}`), i * 77);
     const out = clip.encode(ids, prompts.length);
     const pooled = await out.pooled.toFloat32();
-    for (let i = 0; i < prompts.length; i++) expect(maxAbs(pooled.subarray(i * 32, (i + 1) * 32), await r.readF32(`outputs.pooled_${i}`)), `pooled_${i}`).toBeLessThan(1e-4);
+    for (let i = 0; i < prompts.length; i++)
+      expect(maxAbs(pooled.subarray(i * 32, (i + 1) * 32), await r.readF32(`outputs.pooled_${i}`)), `pooled_${i}`).toBeLessThan(1e-4);
     clip.dispose();
     await r.close();
   });
@@ -104,7 +108,11 @@ describe('encoders match transformers (atol 1e-4)', () => {
 });
 
 /** A copy of `dir` whose encoder file is rewritten by `edit` (names, dtypes). */
-async function rewritten(dir: string, sub: string, edit: (name: string, dtype: SafetensorsDType, data: Float32Array, shape: number[]) => [string, SafetensorsDType, Float32Array | Uint16Array]): Promise<string> {
+async function rewritten(
+  dir: string,
+  sub: string,
+  edit: (name: string, dtype: SafetensorsDType, data: Float32Array, shape: number[]) => [string, SafetensorsDType, Float32Array | Uint16Array],
+): Promise<string> {
   const out = await mkdtemp(join(tmp, 'enc-'));
   await cp(dir, out, { recursive: true });
   const file = join(out, sub, 'model.safetensors');
@@ -121,7 +129,7 @@ async function rewritten(dir: string, sub: string, edit: (name: string, dtype: S
 }
 
 describe('checkpoint variants', () => {
-  it('CLIP keys with transformers 4\'s text_model. prefix (and its saved position_ids, I64) load the same', async () => {
+  it("CLIP keys with transformers 4's text_model. prefix (and its saved position_ids, I64) load the same", async () => {
     const dir = await rewritten(CLIP, 'text_encoder', (k, dt, data) => [`text_model.${k}`, dt, data]);
     // transformers 4 also saved the position_ids buffer, as I64
     const file = join(dir, 'text_encoder', 'model.safetensors');
@@ -129,7 +137,10 @@ describe('checkpoint variants', () => {
     const all: Record<string, never> = {};
     for (const k of r.keys()) (all as Record<string, unknown>)[k] = { dtype: 'F32', shape: r.info(k).shape, data: await r.readF32(k) };
     await r.close();
-    await writeFile(file, encodeSafetensors({ ...all, 'text_model.embeddings.position_ids': { dtype: 'I64', shape: [1, 77], data: Array.from({ length: 77 }, (_, i) => i) } }));
+    await writeFile(
+      file,
+      encodeSafetensors({ ...all, 'text_model.embeddings.position_ids': { dtype: 'I64', shape: [1, 77], data: Array.from({ length: 77 }, (_, i) => i) } }),
+    );
     const { r: g } = await golden(CLIP);
     const clip = await loadClipFolder(d, findTextEncoder(dir, 'clip'));
     const out = clip.encode(await g.readInt32('inputs.ids_1'), 1);
@@ -142,7 +153,11 @@ describe('checkpoint variants', () => {
     const dir = await rewritten(T5, 'text_encoder_2', (k, _dt, data) => [k, 'BF16', floatsToBf16s(data)]);
     const parts = findTextEncoder(dir, 't5');
     const { plan, table } = await planTextEncoder(parts);
-    const linears = [...t5EncoderKeys((await import('../src/index.js')).t5ConfigFromJson(JSON.parse(await readFile(join(dir, 'text_encoder_2', 'config.json'), 'utf8')))).entries()].filter(([k, s]) => s.length === 2 && !k.includes('relative_attention_bias'));
+    const linears = [
+      ...t5EncoderKeys(
+        (await import('../src/index.js')).t5ConfigFromJson(JSON.parse(await readFile(join(dir, 'text_encoder_2', 'config.json'), 'utf8'))),
+      ).entries(),
+    ].filter(([k, s]) => s.length === 2 && !k.includes('relative_attention_bias'));
     expect(plan.kept16).toBe(linears.length);
     expect(table).toEqual({ key: T5_TOKEN_TABLE, bytes: 700 * 32 * 2 });
     const t5 = await loadT5Folder(d, parts);
@@ -180,12 +195,35 @@ describe('full-size encoders, header only', () => {
     const enc = join(root, 'text_encoder');
     const enc2 = join(root, 'text_encoder_2');
     await Promise.all([enc, enc2, join(root, 'tokenizer'), join(root, 'tokenizer_2')].map((p) => import('node:fs/promises').then((fs) => fs.mkdir(p))));
-    const clipConfig = { vocab_size: 49408, hidden_size: 768, intermediate_size: 3072, num_attention_heads: 12, num_hidden_layers: 12, max_position_embeddings: 77, hidden_act: 'quick_gelu', layer_norm_eps: 1e-5, eos_token_id: 2 };
+    const clipConfig = {
+      vocab_size: 49408,
+      hidden_size: 768,
+      intermediate_size: 3072,
+      num_attention_heads: 12,
+      num_hidden_layers: 12,
+      max_position_embeddings: 77,
+      hidden_act: 'quick_gelu',
+      layer_norm_eps: 1e-5,
+      eos_token_id: 2,
+    };
     await writeFile(join(enc, 'config.json'), JSON.stringify(clipConfig));
-    const clipTensors: Record<string, { dtype: SafetensorsDType; shape: number[] }> = { [`text_model.${CLIP_TOKEN_TABLE}`]: { dtype: 'F16', shape: [49408, 768] } };
+    const clipTensors: Record<string, { dtype: SafetensorsDType; shape: number[] }> = {
+      [`text_model.${CLIP_TOKEN_TABLE}`]: { dtype: 'F16', shape: [49408, 768] },
+    };
     for (const [k, s] of clipTextKeys(CLIP_L)) clipTensors[`text_model.${k}`] = { dtype: 'F16', shape: s };
     await sparse(join(enc, 'model.safetensors'), clipTensors);
-    const t5Config = { vocab_size: 32128, d_model: 4096, d_kv: 64, num_heads: 64, d_ff: 10240, num_layers: 24, feed_forward_proj: 'gated-gelu', relative_attention_num_buckets: 32, relative_attention_max_distance: 128, layer_norm_epsilon: 1e-6 };
+    const t5Config = {
+      vocab_size: 32128,
+      d_model: 4096,
+      d_kv: 64,
+      num_heads: 64,
+      d_ff: 10240,
+      num_layers: 24,
+      feed_forward_proj: 'gated-gelu',
+      relative_attention_num_buckets: 32,
+      relative_attention_max_distance: 128,
+      layer_norm_epsilon: 1e-6,
+    };
     await writeFile(join(enc2, 'config.json'), JSON.stringify(t5Config));
     const keys = [...t5EncoderKeys(T5_XXL).entries()];
     const halves = [keys.slice(0, keys.length / 2), keys.slice(keys.length / 2)];
@@ -199,7 +237,12 @@ describe('full-size encoders, header only', () => {
       await sparse(join(enc2, name), t);
     }
     await writeFile(join(enc2, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
-    for (const [sub, f] of [['tokenizer', 'vocab.json'], ['tokenizer', 'merges.txt'], ['tokenizer_2', 'tokenizer.json']]) await writeFile(join(root, sub, f), '{}');
+    for (const [sub, f] of [
+      ['tokenizer', 'vocab.json'],
+      ['tokenizer', 'merges.txt'],
+      ['tokenizer_2', 'tokenizer.json'],
+    ])
+      await writeFile(join(root, sub, f), '{}');
 
     const clip = await planTextEncoder(findTextEncoder(root, 'clip'));
     expect(clip.plan.missing).toEqual([]);
@@ -217,12 +260,14 @@ describe('full-size encoders, header only', () => {
     clipTensors['text_model.encoder.layers.3.mlp.fc1.weight'] = { dtype: 'F16', shape: [3072, 769] };
     await sparse(join(enc, 'model.safetensors'), clipTensors);
     const bad = await planTextEncoder(findTextEncoder(root, 'clip'));
-    expect(bad.plan.shapeErrors.join('\n')).toContain("'encoder.layers.3.mlp.fc1.weight': text_model.encoder.layers.3.mlp.fc1.weight [3072,769] has 2362368 values, expected shape [3072,768]");
+    expect(bad.plan.shapeErrors.join('\n')).toContain(
+      "'encoder.layers.3.mlp.fc1.weight': text_model.encoder.layers.3.mlp.fc1.weight [3072,769] has 2362368 values, expected shape [3072,768]",
+    );
   });
 });
 
 describe('relative position buckets', () => {
-  it('follow transformers\' bidirectional rule: exact below 8, logarithmic to 128, one bucket half per sign', () => {
+  it("follow transformers' bidirectional rule: exact below 8, logarithmic to 128, one bucket half per sign", () => {
     const b = (r: number) => relativePositionBucket(r, 32, 128);
     expect([0, 1, 7, -1, -7].map(b)).toEqual([0, 17, 23, 1, 7]);
     // large distances: 8 + ⌊log(n/8)/log(16)·8⌋, capped at 15 (+16 for keys after the query)

@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Device, type Tensor, type TensorToWrite, SafetensorsReader, encodeSafetensors, floatsToBf16s, bf16sToFloats } from '@cleardit/tensor';
 import { createDevice, FileSource } from '@cleardit/tensor/node';
-import { loadModel, assemble, isLinearWeight, ReaderSource, type LoadedModel, type FluxTransformer, type DitTransformer, type VaeDecoder } from '../src/index.js';
+import {
+  loadModel,
+  assemble,
+  isLinearWeight,
+  ReaderSource,
+  type LoadedModel,
+  type FluxTransformer,
+  type DitTransformer,
+  type VaeDecoder,
+} from '../src/index.js';
 import { openGolden, input, maxAbs, fluxInputs } from './golden.js';
 
 let d: Device;
@@ -31,9 +40,9 @@ async function bf16Golden(file: string): Promise<SafetensorsReader> {
 }
 
 const run: Record<string, (m: LoadedModel['model'], r: SafetensorsReader) => Promise<Tensor>> = {
-  'flux-tiny-a.safetensors': async (m, r) =>
-    (m as FluxTransformer).forward(await fluxInputs(d, r)),
-  'dit-tiny-a.safetensors': async (m, r) => (m as DitTransformer).forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y'))),
+  'flux-tiny-a.safetensors': async (m, r) => (m as FluxTransformer).forward(await fluxInputs(d, r)),
+  'dit-tiny-a.safetensors': async (m, r) =>
+    (m as DitTransformer).forward(await input(d, r, 'inputs.x'), Array.from(await r.readF32('inputs.t')), Array.from(await r.readF32('inputs.y'))),
   'ae-tiny-a.safetensors': async (m, r) => (m as VaeDecoder).decode(await input(d, r, 'inputs.z')),
   'sdvae-tiny-a.safetensors': async (m, r) => (m as VaeDecoder).decode(await input(d, r, 'inputs.z')),
 };

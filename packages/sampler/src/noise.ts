@@ -60,7 +60,12 @@ export function seededBatch(device: Device, itemShape: readonly number[], seeds:
 /** Per-step noise for a batch: item i's noise at step `index` comes from stepSeed(seeds[i], index), as noiseStream(seeds[i]) would draw it. */
 export function noiseStreams(device: Device, seeds: readonly number[]): NoiseSource {
   seeds.forEach(checkSeed);
-  return (index, shape) => seededBatch(device, shape.slice(1), seeds.map((s) => stepSeed(s, index)));
+  return (index, shape) =>
+    seededBatch(
+      device,
+      shape.slice(1),
+      seeds.map((s) => stepSeed(s, index)),
+    );
 }
 
 export interface FluxNoiseOptions {

@@ -51,12 +51,7 @@ export class SamplingAborted extends ClearditError {
  * the GPU (so progress is real and GPU errors surface at the step that caused them), reports the step,
  * and disposes the previous latent unless it is the caller's input. The result is always a new tensor.
  */
-export async function runSteps(
-  input: Tensor,
-  total: number,
-  control: LoopControl,
-  step: (x: Tensor, k: number) => { x: Tensor; t: number },
-): Promise<Tensor> {
+export async function runSteps(input: Tensor, total: number, control: LoopControl, step: (x: Tensor, k: number) => { x: Tensor; t: number }): Promise<Tensor> {
   let x = input;
   const release = (t: Tensor) => {
     if (t !== input) t.dispose();

@@ -1,8 +1,20 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { type Device, tensor, full, normalValues, upsampleNearest2x, ref } from '@cleardit/tensor';
 import {
-  resizeLatent, resizeRef, packFluxLatent, unpackFluxLatent, img2imgStart, img2imgLatent, fluxSchedule, fluxNoise, seededNoise, seededBatch, noiseStreams,
-  stepSeed, noiseStream, checkSeed,
+  resizeLatent,
+  resizeRef,
+  packFluxLatent,
+  unpackFluxLatent,
+  img2imgStart,
+  img2imgLatent,
+  fluxSchedule,
+  fluxNoise,
+  seededNoise,
+  seededBatch,
+  noiseStreams,
+  stepSeed,
+  noiseStream,
+  checkSeed,
 } from '../src/index.js';
 import { getDevice, maxAbsDiff } from './helpers.js';
 
@@ -20,7 +32,14 @@ describe('resizeLatent', () => {
     const x = tensor(d, v, shape);
     const h = ref.host(shape, v);
     for (const mode of ['nearest', 'bilinear'] as const)
-      for (const [H, W] of [[10, 14], [11, 3], [5, 7], [1, 1], [3, 16], [64, 96]]) {
+      for (const [H, W] of [
+        [10, 14],
+        [11, 3],
+        [5, 7],
+        [1, 1],
+        [3, 16],
+        [64, 96],
+      ]) {
         const got = resizeLatent(x, H, W, mode);
         expect(got.shape).toEqual([2, 3, H, W]);
         expect(maxAbsDiff(await got.toFloat32(), resizeRef(h, H, W, mode).data), `${mode} ${H}×${W}`).toBeLessThan(1e-5);
@@ -30,7 +49,11 @@ describe('resizeLatent', () => {
   });
 
   it('is the identity at the same size; nearest 2× equals upsampleNearest2x; bilinear 2× has known values', async () => {
-    const x = tensor(d, host(24, (i) => i * 0.5 - 3), [1, 2, 3, 4]);
+    const x = tensor(
+      d,
+      host(24, (i) => i * 0.5 - 3),
+      [1, 2, 3, 4],
+    );
     const a = await x.toFloat32();
     for (const m of ['nearest', 'bilinear'] as const) expect(await resizeLatent(x, 3, 4, m).toFloat32()).toEqual(a);
     expect(await resizeLatent(x, 6, 8, 'nearest').toFloat32()).toEqual(await upsampleNearest2x(x).toFloat32());

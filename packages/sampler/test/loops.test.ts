@@ -1,8 +1,19 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { type Device, type Tensor, tensor, full, sub, concat, mulScalar, addScalar } from '@cleardit/tensor';
 import {
-  eulerFlow, ddpm, ddim, fluxSchedule, diffusionSchedule, classifierFreeGuidance, SamplingAborted, noiseStream, seededNoise,
-  img2imgStart, type StepInfo, type DiTModel, type NoiseSource,
+  eulerFlow,
+  ddpm,
+  ddim,
+  fluxSchedule,
+  diffusionSchedule,
+  classifierFreeGuidance,
+  SamplingAborted,
+  noiseStream,
+  seededNoise,
+  img2imgStart,
+  type StepInfo,
+  type DiTModel,
+  type NoiseSource,
 } from '../src/index.js';
 import { getDevice, readGolden, maxAbsDiff } from './helpers.js';
 
@@ -17,8 +28,16 @@ const inUse = () => d.pool.stats().inUseBytes;
 describe('flow-matching Euler', () => {
   it('is exact on straight flows: v = (x − c)/t (point-mass data c) lands on c in any step count', async () => {
     const shape = [1, 6, 4];
-    const c = tensor(d, host(24, (i) => Math.sin(i) * 2), shape);
-    const x = tensor(d, host(24, (i) => Math.cos(3 * i)), shape);
+    const c = tensor(
+      d,
+      host(24, (i) => Math.sin(i) * 2),
+      shape,
+    );
+    const x = tensor(
+      d,
+      host(24, (i) => Math.cos(3 * i)),
+      shape,
+    );
     const want = await c.toFloat32();
     for (const steps of [1, 4, 28]) {
       const out = await eulerFlow({ model: (xt, t) => mulScalar(sub(xt, c), 1 / t), x, schedule: fluxSchedule({ steps, imageSeqLen: 1024 }), cond: null });
@@ -42,8 +61,18 @@ describe('flow-matching Euler', () => {
       const out = await (await eulerFlow({ model: (xt) => sub(xt, c), x, schedule: sched, cond: 0 })).toFloat32();
       let prod = 1;
       for (let k = 0; k < steps; k++) prod *= 1 + (sched[k + 1] - sched[k]);
-      expect(maxAbsDiff(out, host(n, (i) => cv[i] + prod * (xv[i] - cv[i])))).toBeLessThan(1e-5);
-      errs.push(maxAbsDiff(out, host(n, (i) => cv[i] + (xv[i] - cv[i]) / Math.E)));
+      expect(
+        maxAbsDiff(
+          out,
+          host(n, (i) => cv[i] + prod * (xv[i] - cv[i])),
+        ),
+      ).toBeLessThan(1e-5);
+      errs.push(
+        maxAbsDiff(
+          out,
+          host(n, (i) => cv[i] + (xv[i] - cv[i]) / Math.E),
+        ),
+      );
     }
     expect(errs[0] / errs[1]).toBeGreaterThan(1.8);
     expect(errs[1] / errs[2]).toBeGreaterThan(1.8);
@@ -74,12 +103,20 @@ describe('flow-matching Euler', () => {
       expect(g).toBe(3.5);
       const k = ts.findIndex((g) => Math.abs(g - t) <= 2 ** -24);
       calls.push(k);
-      return tensor(d, host(lat[0].length, (i) => (lat[k + 1][i] - lat[k][i]) / (ts[k + 1] - ts[k])), shape);
+      return tensor(
+        d,
+        host(lat[0].length, (i) => (lat[k + 1][i] - lat[k][i]) / (ts[k + 1] - ts[k])),
+        shape,
+      );
     };
     const x = tensor(d, lat[0], shape);
     const seen: number[] = [];
     const out = await eulerFlow({
-      model, x, schedule, cond: 'txt', guidance,
+      model,
+      x,
+      schedule,
+      cond: 'txt',
+      guidance,
       onStep: async ({ step, latent }) => {
         seen.push(maxAbsDiff(await latent.toFloat32(), lat[step]));
       },
@@ -101,7 +138,11 @@ describe('flow-matching Euler', () => {
     const ts: number[] = [];
     const infos: [number, number][] = [];
     const out = await eulerFlow({
-      model: (xt, t) => (ts.push(t), mulScalar(xt, 0)), x, schedule, cond: null, startIndex: start.startIndex,
+      model: (xt, t) => (ts.push(t), mulScalar(xt, 0)),
+      x,
+      schedule,
+      cond: null,
+      startIndex: start.startIndex,
       onStep: (i) => void infos.push([i.step, i.total]),
     });
     expect(ts).toEqual(schedule.slice(6, 20));
@@ -124,7 +165,11 @@ describe('DiT DDIM', () => {
     for (const S of [999, 500, 37]) {
       const s = diffusionSchedule({ useTimesteps: [S] });
       const ab = s.alphasCumprod[0];
-      const x = tensor(d, host(36, (i) => Math.sqrt(ab) * x0v[i] + Math.sqrt(1 - ab) * ev[i]), shape);
+      const x = tensor(
+        d,
+        host(36, (i) => Math.sqrt(ab) * x0v[i] + Math.sqrt(1 - ab) * ev[i]),
+        shape,
+      );
       const eps = tensor(d, ev, shape);
       const v = full(d, shape, 0.3);
       const out = await ddim({ model: constantEps(eps, v), x, schedule: s, labels: [1] });
@@ -140,7 +185,11 @@ describe('DiT DDIM', () => {
     const ev = host(32, (i) => Math.cos(3 * i));
     const s = diffusionSchedule({ respacing: 50 });
     const ab = s.alphasCumprod[49];
-    const x = tensor(d, host(32, (i) => Math.sqrt(ab) * x0v[i] + Math.sqrt(1 - ab) * ev[i]), shape);
+    const x = tensor(
+      d,
+      host(32, (i) => Math.sqrt(ab) * x0v[i] + Math.sqrt(1 - ab) * ev[i]),
+      shape,
+    );
     const eps = tensor(d, ev, shape);
     const out = await ddim({ model: constantEps(eps), x, schedule: s, labels: [0, 1] });
     expect(maxAbsDiff(await out.toFloat32(), x0v)).toBeLessThan(1e-4);
@@ -150,17 +199,19 @@ describe('DiT DDIM', () => {
 
 describe('classifier-free guidance', () => {
   // cond half: channel k = 10 + k; uncond half: 20 + k (8 channels: 4 ε, 4 variance)
-  const guidedModel = (log: { shape: readonly number[]; labels: readonly number[] }[]): DiTModel => (x, _t, labels) => {
-    log.push({ shape: x.shape, labels });
-    const b = x.shape[0] / 2;
-    const hw = x.shape[2] * x.shape[3];
-    const vals = host(x.shape[0] * 8 * hw, (i) => {
-      const row = Math.floor(i / (8 * hw));
-      const ch = Math.floor(i / hw) % 8;
-      return (row < b ? 10 : 20) + ch;
-    });
-    return tensor(d, vals, [x.shape[0], 8, x.shape[2], x.shape[3]]);
-  };
+  const guidedModel =
+    (log: { shape: readonly number[]; labels: readonly number[] }[]): DiTModel =>
+    (x, _t, labels) => {
+      log.push({ shape: x.shape, labels });
+      const b = x.shape[0] / 2;
+      const hw = x.shape[2] * x.shape[3];
+      const vals = host(x.shape[0] * 8 * hw, (i) => {
+        const row = Math.floor(i / (8 * hw));
+        const ch = Math.floor(i / hw) % 8;
+        return (row < b ? 10 : 20) + ch;
+      });
+      return tensor(d, vals, [x.shape[0], 8, x.shape[2], x.shape[3]]);
+    };
 
   it('guides the first 3 ε channels only; the rest come from the conditional half', async () => {
     const out = guidedModel([])(full(d, [4, 4, 2, 2], 0), 0, []);
@@ -185,7 +236,13 @@ describe('classifier-free guidance', () => {
     const got = await out.toFloat32();
     expect([0, 1, 2, 3].map((c) => got[c * 4] / -b).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-20, -19, -18, 13]);
     log.length = 0;
-    const plain = await ddim({ model: (xx, t, l) => (log.push({ shape: xx.shape, labels: l }), mulScalar(concat([xx, xx], 1), 1)), x, schedule: s, labels: [3, 7], guidanceScale: 1 });
+    const plain = await ddim({
+      model: (xx, t, l) => (log.push({ shape: xx.shape, labels: l }), mulScalar(concat([xx, xx], 1), 1)),
+      x,
+      schedule: s,
+      labels: [3, 7],
+      guidanceScale: 1,
+    });
     expect(log).toEqual([{ shape: [2, 4, 2, 2], labels: [3, 7] }]);
     [x, out, plain].forEach((t) => t.dispose());
   });
@@ -244,13 +301,23 @@ describe('progress, abort, memory, seeds', () => {
     const x = full(d, [1, 4, 2, 2], 0.5);
     const sched = fluxSchedule({ steps: 5, imageSeqLen: 256 });
     const got: Omit<StepInfo, 'latent'>[] = [];
-    const out = await eulerFlow({ model: (xt) => mulScalar(xt, 0.1), x, schedule: sched, cond: 0, onStep: ({ step, total, t }) => void got.push({ step, total, t }) });
+    const out = await eulerFlow({
+      model: (xt) => mulScalar(xt, 0.1),
+      x,
+      schedule: sched,
+      cond: 0,
+      onStep: ({ step, total, t }) => void got.push({ step, total, t }),
+    });
     expect(got).toEqual(sched.slice(0, 5).map((t, k) => ({ step: k + 1, total: 5, t })));
     out.dispose();
     const s = diffusionSchedule({ respacing: 4 });
     const seen: Omit<StepInfo, 'latent'>[] = [];
     const out2 = await ddpm({
-      model: (xt) => concat([xt, mulScalar(xt, 0)], 1), x, schedule: s, labels: [0], noise: noiseStream(d, 1),
+      model: (xt) => concat([xt, mulScalar(xt, 0)], 1),
+      x,
+      schedule: s,
+      labels: [0],
+      noise: noiseStream(d, 1),
       onStep: ({ step, total, t }) => void seen.push({ step, total, t }),
     });
     expect(seen).toEqual([999, 666, 333, 0].map((t, k) => ({ step: k + 1, total: 4, t })));
@@ -265,7 +332,11 @@ describe('progress, abort, memory, seeds', () => {
     const ctl = new AbortController();
     let calls = 0;
     const run = eulerFlow({
-      model: (xt) => (calls++, mulScalar(xt, 0.1)), x, schedule: fluxSchedule({ steps: 10, shift: false }), cond: 0, signal: ctl.signal,
+      model: (xt) => (calls++, mulScalar(xt, 0.1)),
+      x,
+      schedule: fluxSchedule({ steps: 10, shift: false }),
+      cond: 0,
+      signal: ctl.signal,
       onStep: ({ step }) => {
         if (step === 2) ctl.abort('user');
       },
@@ -280,8 +351,18 @@ describe('progress, abort, memory, seeds', () => {
     const s = diffusionSchedule({ respacing: 10 });
     const ctl2 = new AbortController();
     const model: DiTModel = (xt) => concat([xt, mulScalar(xt, 0)], 1);
-    await expect(ddpm({ model, x, schedule: s, labels: [1], guidanceScale: 4, noise: noiseStream(d, 5), signal: ctl2.signal, onStep: ({ step }) => void (step === 2 && ctl2.abort()) }))
-      .rejects.toMatchObject({ name: 'SamplingAborted', step: 2 });
+    await expect(
+      ddpm({
+        model,
+        x,
+        schedule: s,
+        labels: [1],
+        guidanceScale: 4,
+        noise: noiseStream(d, 5),
+        signal: ctl2.signal,
+        onStep: ({ step }) => void (step === 2 && ctl2.abort()),
+      }),
+    ).rejects.toMatchObject({ name: 'SamplingAborted', step: 2 });
     await expect(ddim({ model, x, schedule: s, labels: [1], signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'SamplingAborted', step: 0 });
     expect(inUse()).toBe(before);
     // a completed run leaves only its result
@@ -295,7 +376,17 @@ describe('progress, abort, memory, seeds', () => {
     const x = full(d, [1, 4, 2, 2], 0.5);
     const before = inUse();
     let k = 0;
-    await expect(eulerFlow({ model: (xt) => { if (++k === 3) throw new Error('boom'); return mulScalar(xt, 1); }, x, schedule: fluxSchedule({ steps: 5, shift: false }), cond: 0 })).rejects.toThrow('boom');
+    await expect(
+      eulerFlow({
+        model: (xt) => {
+          if (++k === 3) throw new Error('boom');
+          return mulScalar(xt, 1);
+        },
+        x,
+        schedule: fluxSchedule({ steps: 5, shift: false }),
+        cond: 0,
+      }),
+    ).rejects.toThrow('boom');
     expect(inUse()).toBe(before);
     x.dispose();
   });

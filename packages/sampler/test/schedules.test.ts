@@ -19,7 +19,13 @@ describe('FLUX schedules', () => {
   it('match the golden flux-tiny-a-sampling timesteps (to one float32 ulp)', async () => {
     const r = await readGolden('flux-tiny-a-sampling.safetensors');
     const m = r.metadata;
-    const got = fluxSchedule({ steps: Number(m.num_steps), imageSeqLen: Number(m.image_seq_len), shift: m.shift === 'True', baseShift: Number(m.base_shift), maxShift: Number(m.max_shift) });
+    const got = fluxSchedule({
+      steps: Number(m.num_steps),
+      imageSeqLen: Number(m.image_seq_len),
+      shift: m.shift === 'True',
+      baseShift: Number(m.base_shift),
+      maxShift: Number(m.max_shift),
+    });
     const want = Array.from(await r.readF32('outputs.timesteps'));
     // That file's t₁ = 0.82722872 is one ulp (2⁻²⁴) above the correctly rounded value of
     // e^μ/(e^μ + 1/3) = 0.8272286778…, which fluxSchedule gives (flux-schedule's four cases match exactly).
@@ -33,7 +39,10 @@ describe('FLUX schedules', () => {
     const close = (a: number[], b: number[], tol: number) => a.forEach((x, i) => expect(Math.abs(x - b[i]), `${i}`).toBeLessThan(tol));
     close(fluxSchedule({ steps: 4, imageSeqLen: 4096 }), [1, 0.9045, 0.7595, 0.5128, 0], 6e-5);
     close(fluxSchedule({ steps: 4, imageSeqLen: 64 }), [1.0, 0.82722872, 0.61479187, 0.34725839, 0.0], 1e-7);
-    const s28 = [1, .9884, .9762, .9634, .9499, .9356, .9205, .9045, .8876, .8696, .8504, .83, .8081, .7847, .7595, .7324, .7031, .6714, .637, .5994, .5582, .5128, .4627, .4071, .3448, .2748, .1955, .1047, 0];
+    const s28 = [
+      1, 0.9884, 0.9762, 0.9634, 0.9499, 0.9356, 0.9205, 0.9045, 0.8876, 0.8696, 0.8504, 0.83, 0.8081, 0.7847, 0.7595, 0.7324, 0.7031, 0.6714, 0.637, 0.5994,
+      0.5582, 0.5128, 0.4627, 0.4071, 0.3448, 0.2748, 0.1955, 0.1047, 0,
+    ];
     close(fluxSchedule({ steps: 28, imageSeqLen: 4096 }), s28, 6e-5);
     expect(fluxMu(4096)).toBeCloseTo(1.15, 12);
     expect(fluxMu(1024)).toBeCloseTo(0.63, 2);
@@ -92,8 +101,14 @@ describe('DiT schedules', () => {
     expect(S.length).toBe(250);
     expect(S.slice(0, 3)).toEqual([0, 4, 8]);
     expect(S.slice(-3)).toEqual([991, 995, 999]);
-    const fives = S.slice(1).map((v, i) => [S[i], v]).filter(([a, v]) => v - a !== 4);
-    expect(fives).toEqual([[164, 169], [497, 502], [830, 835]]);
+    const fives = S.slice(1)
+      .map((v, i) => [S[i], v])
+      .filter(([a, v]) => v - a !== 4);
+    expect(fives).toEqual([
+      [164, 169],
+      [497, 502],
+      [830, 835],
+    ]);
     expect(spaceTimesteps(1000, 'ddim50')).toEqual(Array.from({ length: 50 }, (_, i) => 20 * i));
     expect(spaceTimesteps(10, '2,3')).toEqual([0, 4, 5, 7, 9]);
     expect(spaceTimesteps(1000, 1)).toEqual([0]);

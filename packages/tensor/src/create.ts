@@ -9,7 +9,8 @@ import { floatsToBf16s, floatsToHalves } from './half.js';
 import { memo } from './ops/wgsl.js';
 import { defineKernel } from './ops/kernel.js';
 
-const FILL = () => memo('fill', () => defineKernel({ name: 'fill', outputs: { O: 'f32' }, params: { value: 'f32' }, each: 'thread', body: '  O[i] = P.value;' }));
+const FILL = () =>
+  memo('fill', () => defineKernel({ name: 'fill', outputs: { O: 'f32' }, params: { value: 'f32' }, each: 'thread', body: '  O[i] = P.value;' }));
 import { normalValues, uniformValues } from './random.js';
 
 /** Uploads host values. Numbers are converted to `dtype` (f16 and bf16 are rounded to nearest even). */

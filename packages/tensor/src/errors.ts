@@ -38,7 +38,10 @@ export class OutOfMemoryError extends ClearditError {
 /** A WGSL kernel failed to compile; the message carries the compiler's words and the source lines around them. */
 export class KernelCompileError extends ClearditError {
   override name = 'KernelCompileError';
-  constructor(readonly kernel: string, message: string) {
+  constructor(
+    readonly kernel: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -61,7 +64,10 @@ export class DisposedError extends ClearditError {
 /** A safetensors file is malformed or holds something we refuse. Always names the file. */
 export class SafetensorsError extends InputError {
   override name = 'SafetensorsError';
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }

@@ -11,8 +11,10 @@ const W1 = 0xbb67ae85;
 
 function mulhilo(a: number, b: number): [number, number] {
   // 32×32 → 64-bit product, split into high and low words, with exact integer math.
-  const aHi = a >>> 16, aLo = a & 0xffff;
-  const bHi = b >>> 16, bLo = b & 0xffff;
+  const aHi = a >>> 16,
+    aLo = a & 0xffff;
+  const bHi = b >>> 16,
+    bLo = b & 0xffff;
   const lo = Math.imul(a, b) >>> 0;
   const mid1 = aHi * bLo;
   const mid2 = aLo * bHi;

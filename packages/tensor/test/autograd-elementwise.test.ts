@@ -1,7 +1,23 @@
 // Backward of the elementwise ops, broadcasting and the reductions: GPU against the float64 reference
 // backward, and the reference against central finite differences (gradcheck.ts).
 import { describe, it, beforeAll } from 'vitest';
-import { type Device, type UnaryOp, type BinaryOp, ref, unary, powScalar, addScalar, mulScalar, binary, addMul, reduce, sumAll, meanAll, mseLoss, maskedMean } from '../src/index.js';
+import {
+  type Device,
+  type UnaryOp,
+  type BinaryOp,
+  ref,
+  unary,
+  powScalar,
+  addScalar,
+  mulScalar,
+  binary,
+  addMul,
+  reduce,
+  sumAll,
+  meanAll,
+  mseLoss,
+  maskedMean,
+} from '../src/index.js';
 import { getDevice, randHost } from './helpers.js';
 import { gradCheck } from './gradcheck.js';
 
@@ -22,9 +38,21 @@ const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'sin', '
 describe('addMul (h + g·y, the gated residual) backward', () => {
   it('same shapes, a [B, 1, C] gate, and a residual broadcast against g·y', async () => {
     const cases: number[][][] = [
-      [[3, 5], [3, 5], [3, 5]],
-      [[2, 6, 4], [2, 1, 4], [2, 6, 4]],
-      [[6, 4], [2, 1, 4], [2, 6, 4]],
+      [
+        [3, 5],
+        [3, 5],
+        [3, 5],
+      ],
+      [
+        [2, 6, 4],
+        [2, 1, 4],
+        [2, 6, 4],
+      ],
+      [
+        [6, 4],
+        [2, 1, 4],
+        [2, 6, 4],
+      ],
     ];
     for (const [i, [hs, gs, ys]] of cases.entries())
       await gradCheck(d, {
@@ -89,11 +117,20 @@ describe('binary backward with broadcasting', () => {
   // [a shape, b shape]: equal, broadcast both ways, a scalar, and one with >128 elements summed per
   // target element (the workgroup-reduction path)
   const shapes: [number[], number[]][] = [
-    [[7, 5], [7, 5]],
-    [[3, 1, 7], [5, 1]],
+    [
+      [7, 5],
+      [7, 5],
+    ],
+    [
+      [3, 1, 7],
+      [5, 1],
+    ],
     [[1], [4, 33]],
     [[200, 3], [3]],
-    [[2, 3, 1], [1, 3, 9]],
+    [
+      [2, 3, 1],
+      [1, 3, 9],
+    ],
   ];
   const OPS: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
   for (const [k, op] of OPS.entries())
@@ -194,8 +231,14 @@ describe('loss helpers', () => {
       gpu: ([a, b]) => mseLoss(a, b),
       fwd: ([a, b]) => ref.host([], [a.data.reduce((s, v, i) => s + (v - b.data[i]) ** 2, 0) / n]),
       bwd: ([a, b], g) => [
-        ref.host(a.shape, Array.from(a.data, (v, i) => (2 * g.data[0] * (v - b.data[i])) / n)),
-        ref.host(a.shape, Array.from(a.data, (v, i) => (-2 * g.data[0] * (v - b.data[i])) / n)),
+        ref.host(
+          a.shape,
+          Array.from(a.data, (v, i) => (2 * g.data[0] * (v - b.data[i])) / n),
+        ),
+        ref.host(
+          a.shape,
+          Array.from(a.data, (v, i) => (-2 * g.data[0] * (v - b.data[i])) / n),
+        ),
       ],
       tol: EW,
     });
@@ -212,7 +255,13 @@ describe('loss helpers', () => {
       frozen: [1],
       gpu: ([a, m]) => maskedMean(a, m),
       fwd: ([a]) => ref.host([], [a.data.reduce((s, v, i) => s + v * sel(i), 0) / count]),
-      bwd: ([a], g) => [ref.host(a.shape, Array.from(a.data, (_, i) => (g.data[0] * sel(i)) / count)), null],
+      bwd: ([a], g) => [
+        ref.host(
+          a.shape,
+          Array.from(a.data, (_, i) => (g.data[0] * sel(i)) / count),
+        ),
+        null,
+      ],
       tol: EW,
     });
   });

@@ -2,8 +2,29 @@
 // against the float64 reference backward, reference against central finite differences (gradcheck.ts).
 import { describe, it, beforeAll } from 'vitest';
 import {
-  type Device, ref, tensor, softmax, layerNorm, rmsNorm, groupNorm, matmul, linear, concat, slice, split,
-  permute, transpose, reshape, indexSelect, gather, upsampleNearest2x, conv2d, scaledDotProductAttention, rope, mul, modulate,
+  type Device,
+  ref,
+  tensor,
+  softmax,
+  layerNorm,
+  rmsNorm,
+  groupNorm,
+  matmul,
+  linear,
+  concat,
+  slice,
+  split,
+  permute,
+  transpose,
+  reshape,
+  indexSelect,
+  gather,
+  upsampleNearest2x,
+  conv2d,
+  scaledDotProductAttention,
+  rope,
+  mul,
+  modulate,
 } from '../src/index.js';
 import { getDevice, randHost } from './helpers.js';
 import { gradCheck } from './gradcheck.js';
@@ -22,7 +43,14 @@ beforeAll(async () => {
 
 describe('softmax and norms', () => {
   it('softmax on the last and an inner axis', async () => {
-    for (const [i, [shape, axis]] of ([[[7], 0], [[3, 33], -1], [[2, 9, 3], 1], [[2, 130], 1]] as [number[], number][]).entries())
+    for (const [i, [shape, axis]] of (
+      [
+        [[7], 0],
+        [[3, 33], -1],
+        [[2, 9, 3], 1],
+        [[2, 130], 1],
+      ] as [number[], number][]
+    ).entries())
       await gradCheck(d, {
         label: `softmax ${JSON.stringify(shape)} axis ${axis}`,
         inputs: [randHost(shape, 700 + i, 2)],
@@ -36,7 +64,12 @@ describe('softmax and norms', () => {
 
   it('layer norm with and without affine parameters', async () => {
     // [2, 130, 7]: 260 rows, one invocation per row on software adapters
-    for (const [i, shape] of [[1, 7], [3, 33], [2, 5, 65], [2, 130, 7]].entries()) {
+    for (const [i, shape] of [
+      [1, 7],
+      [3, 33],
+      [2, 5, 65],
+      [2, 130, 7],
+    ].entries()) {
       const dim = shape[shape.length - 1];
       const x = randHost(shape, 710 + i, 2, 0.5);
       const w = randHost([dim], 720 + i, 0.3, 1);
@@ -67,7 +100,10 @@ describe('softmax and norms', () => {
 
   it('adaLN modulate: layerNorm(x)·(1 + scale) + shift per batch item, shift/scale [B, 1, C] or [B, C]', async () => {
     // 3 × 90 = 270 rows: one invocation per row on software adapters, a workgroup per row elsewhere
-    for (const [i, [B, L, C]] of [[2, 3, 5], [3, 90, 8]].entries()) {
+    for (const [i, [B, L, C]] of [
+      [2, 3, 5],
+      [3, 90, 8],
+    ].entries()) {
       const x = randHost([B, L, C], 760 + i, 2, 0.5);
       const shift = randHost(i ? [B, C] : [B, 1, C], 770 + i, 0.5);
       const scale = randHost([B, 1, C], 780 + i, 0.5);
@@ -125,7 +161,11 @@ describe('softmax and norms', () => {
   });
 
   it('RMS norm', async () => {
-    for (const [i, shape] of [[1, 7], [3, 33], [2, 4, 65]].entries()) {
+    for (const [i, shape] of [
+      [1, 7],
+      [3, 33],
+      [2, 4, 65],
+    ].entries()) {
       const x = randHost(shape, 750 + i, 2);
       const w = randHost([shape[shape.length - 1]], 760 + i, 0.3, 1);
       await gradCheck(d, {
@@ -180,7 +220,14 @@ describe('softmax and norms', () => {
 
 describe('matmul and linear', () => {
   it('every transpose combination, alpha and bias', async () => {
-    for (const [i, [ta, tb]] of ([[false, false], [false, true], [true, false], [true, true]] as const).entries()) {
+    for (const [i, [ta, tb]] of (
+      [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const
+    ).entries()) {
       const [M, K, N] = [7, 5, 33];
       const a = randHost(ta ? [K, M] : [M, K], 800 + i);
       const b = randHost(tb ? [N, K] : [K, N], 810 + i);
@@ -200,9 +247,18 @@ describe('matmul and linear', () => {
 
   it('broadcast batch axes sum back', async () => {
     const cases: [number[], number[]][] = [
-      [[2, 3, 5, 7], [7, 4]],
-      [[5, 7], [3, 7, 1]],
-      [[2, 1, 5, 7], [1, 3, 7, 6]],
+      [
+        [2, 3, 5, 7],
+        [7, 4],
+      ],
+      [
+        [5, 7],
+        [3, 7, 1],
+      ],
+      [
+        [2, 1, 5, 7],
+        [1, 3, 7, 6],
+      ],
     ];
     for (const [i, [sa, sb]] of cases.entries())
       await gradCheck(d, {
@@ -399,7 +455,10 @@ describe('conv2d, attention, rope', () => {
   it('rope: x and pe gradients', async () => {
     const [B, H, L, D] = [2, 3, 5, 8];
     const theta = Array.from({ length: L * (D / 2) }, (_, i) => 0.37 * i + 0.1);
-    const pe = ref.host([L, D / 2, 2, 2], theta.flatMap((t) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)].map(Math.fround)));
+    const pe = ref.host(
+      [L, D / 2, 2, 2],
+      theta.flatMap((t) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)].map(Math.fround)),
+    );
     await gradCheck(d, {
       label: 'rope',
       inputs: [randHost([B, H, L, D], 980), pe],
@@ -414,7 +473,10 @@ describe('conv2d, attention, rope', () => {
     // x → layerNorm → linear → q, k, v (split) → rope(q), rope(k) → attention → · x
     const [L, D] = [5, 8];
     const theta = Array.from({ length: L * (D / 2) }, (_, i) => 0.21 * i);
-    const pe = ref.host([L, D / 2, 2, 2], theta.flatMap((t) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)].map(Math.fround)));
+    const pe = ref.host(
+      [L, D / 2, 2, 2],
+      theta.flatMap((t) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)].map(Math.fround)),
+    );
     const x = randHost([L, D], 990);
     const w = randHost([3 * D, D], 991, 0.4);
     const fwdRef = ([hx, hw]: ref.HostTensor[]) => {

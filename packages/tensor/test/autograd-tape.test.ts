@@ -3,7 +3,24 @@
 // differentiable ones.
 import { describe, it, beforeAll, expect } from 'vitest';
 import * as api from '../src/index.js';
-import { type Device, type Tensor, tensor, randn, add, mul, linear, layerNorm, geluTanh, softmax, matmul, sumAll, backward, noGrad, tapeOf, raw } from '../src/index.js';
+import {
+  type Device,
+  type Tensor,
+  tensor,
+  randn,
+  add,
+  mul,
+  linear,
+  layerNorm,
+  geluTanh,
+  softmax,
+  matmul,
+  sumAll,
+  backward,
+  noGrad,
+  tapeOf,
+  raw,
+} from '../src/index.js';
 import { getDevice } from './helpers.js';
 
 let d: Device;
@@ -40,7 +57,8 @@ describe('inference pays nothing', () => {
     const w2 = randn(d, [16, 32], 3).keep();
     const b = randn(d, [16], 4).keep();
     type Ops = Pick<typeof api, 'linear' | 'layerNorm' | 'geluTanh' | 'add' | 'softmax' | 'matmul'>;
-    const forward = (o: Ops) => d.scope(() => void o.softmax(o.matmul(o.add(o.linear(o.geluTanh(o.linear(o.layerNorm(x), w1)), w2, b), x), x, { transposeB: true })));
+    const forward = (o: Ops) =>
+      d.scope(() => void o.softmax(o.matmul(o.add(o.linear(o.geluTanh(o.linear(o.layerNorm(x), w1)), w2, b), x), x, { transposeB: true })));
     const rawOps = raw as unknown as Ops;
     const pub: Ops = { linear, layerNorm, geluTanh, add, softmax, matmul };
     forward(rawOps); // compile pipelines, fill the pool
@@ -167,15 +185,49 @@ describe('cast', () => {
     backward(y);
     expect(Array.from(await p.grad!.toArray())).toEqual([4, 5, 6]);
     expect(() => api.cast(p, 'f16')).toThrowError(/cast: f32 → f16 is not differentiable, and this tensor requires gradients/);
-    expect((noGrad(d, () => api.cast(p, 'f16'))).dtype).toBe('f16');
+    expect(noGrad(d, () => api.cast(p, 'f16')).dtype).toBe('f16');
   });
 });
 
 describe('exports', () => {
   it('the public op names are the differentiable wrappers; raw.* are the kernels', () => {
-    const names = ['add', 'sub', 'mul', 'div', 'matmul', 'linear', 'softmax', 'layerNorm', 'rmsNorm', 'groupNorm', 'reduce', 'sum', 'mean', 'max',
-      'silu', 'geluTanh', 'exp', 'powScalar', 'addScalar', 'mulScalar', 'concat', 'slice', 'split', 'permute', 'transpose', 'indexSelect', 'gather',
-      'conv2d', 'upsampleNearest2x', 'scaledDotProductAttention', 'rope', 'copy', 'cast', 'modulate', 'addMul'] as const;
+    const names = [
+      'add',
+      'sub',
+      'mul',
+      'div',
+      'matmul',
+      'linear',
+      'softmax',
+      'layerNorm',
+      'rmsNorm',
+      'groupNorm',
+      'reduce',
+      'sum',
+      'mean',
+      'max',
+      'silu',
+      'geluTanh',
+      'exp',
+      'powScalar',
+      'addScalar',
+      'mulScalar',
+      'concat',
+      'slice',
+      'split',
+      'permute',
+      'transpose',
+      'indexSelect',
+      'gather',
+      'conv2d',
+      'upsampleNearest2x',
+      'scaledDotProductAttention',
+      'rope',
+      'copy',
+      'cast',
+      'modulate',
+      'addMul',
+    ] as const;
     for (const n of names) {
       expect(typeof api[n], n).toBe('function');
       expect(api[n], n).not.toBe((raw as Record<string, unknown>)[n]);

@@ -11,7 +11,17 @@ import { normalValues, ref } from '../src/index.js';
 import { maxAbsDiff } from './helpers.js';
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-webgpu'];
+const FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
 const MODES: Record<string, string[]> = {
   swiftshader: [],
   'angle-llvmpipe': ['--use-webgpu-adapter=opengles', '--use-angle=gl-egl'],
@@ -21,7 +31,7 @@ let server: Server;
 let url = '';
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error('Chromium is not installed (scripts/setup.sh installs Debian\'s chromium)');
+  if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL('./browser/entry.ts', import.meta.url))],
     bundle: true,

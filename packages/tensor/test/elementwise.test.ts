@@ -56,16 +56,24 @@ describe('scalar ops', () => {
   it('pow by integer and fractional exponents', async () => {
     const x = randHost([129], 3, 2);
     const pos = ref.map(x, (v) => Math.fround(Math.abs(v) + 0.1));
-    for (const p of [0, 1, 2, 3, -1, -2])
-      await expectClose(powScalar(up(d, x), p), ref.powScalar(x, p), { atol: 1e-5, rtol: 2e-5 }, `pow ${p}`);
-    for (const p of [0.5, -0.5, 1.7, -2.3])
-      await expectClose(powScalar(up(d, pos), p), ref.powScalar(pos, p), { atol: 1e-5, rtol: 2e-5 }, `pow ${p}`);
+    for (const p of [0, 1, 2, 3, -1, -2]) await expectClose(powScalar(up(d, x), p), ref.powScalar(x, p), { atol: 1e-5, rtol: 2e-5 }, `pow ${p}`);
+    for (const p of [0.5, -0.5, 1.7, -2.3]) await expectClose(powScalar(up(d, pos), p), ref.powScalar(pos, p), { atol: 1e-5, rtol: 2e-5 }, `pow ${p}`);
   });
 
   it('add and multiply by a scalar', async () => {
     const x = randHost([33], 4);
-    await expectClose(addScalar(up(d, x), 0.1), ref.map(x, (v) => v + Math.fround(0.1)), { atol: 1e-7, rtol: 1e-7 }, 'addScalar');
-    await expectClose(mulScalar(up(d, x), -3), ref.map(x, (v) => -3 * v), { atol: 0, rtol: 1e-7 }, 'mulScalar');
+    await expectClose(
+      addScalar(up(d, x), 0.1),
+      ref.map(x, (v) => v + Math.fround(0.1)),
+      { atol: 1e-7, rtol: 1e-7 },
+      'addScalar',
+    );
+    await expectClose(
+      mulScalar(up(d, x), -3),
+      ref.map(x, (v) => -3 * v),
+      { atol: 0, rtol: 1e-7 },
+      'mulScalar',
+    );
   });
 });
 
@@ -75,17 +83,34 @@ describe('binary ops with broadcasting', () => {
     [[33], [1]],
     [[1], [129]],
     [[3, 5], [5]],
-    [[3, 1], [1, 7]],
-    [[2, 1, 33], [4, 1]],
-    [[2, 3, 4, 5], [3, 1, 5]],
-    [[1, 1, 1], [2, 3, 1]],
+    [
+      [3, 1],
+      [1, 7],
+    ],
+    [
+      [2, 1, 33],
+      [4, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [3, 1, 5],
+    ],
+    [
+      [1, 1, 1],
+      [2, 3, 1],
+    ],
   ];
   for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as BinaryOp[])
     it(op, async () => {
       for (const [i, [sa, sb]] of cases.entries()) {
         const a = randHost(sa, 100 + i);
         const b = op === 'div' ? ref.map(randHost(sb, 200 + i), (v) => Math.fround(v + Math.sign(v) * 0.5)) : randHost(sb, 200 + i);
-        await expectClose(binary(op, up(d, a), up(d, b)), ref.binary(op, a, b), { atol: 1e-7, rtol: 1e-6 }, `${op} ${JSON.stringify(sa)}·${JSON.stringify(sb)}`);
+        await expectClose(
+          binary(op, up(d, a), up(d, b)),
+          ref.binary(op, a, b),
+          { atol: 1e-7, rtol: 1e-6 },
+          `${op} ${JSON.stringify(sa)}·${JSON.stringify(sb)}`,
+        );
       }
     });
 

@@ -68,7 +68,13 @@ describe('error classes', () => {
   it('errors about what the caller gave are InputErrors (the CLI exits 2 on them); device failures are not', async () => {
     const e = await import('../src/index.js');
     const { OutputExistsError } = await import('../src/node/index.js');
-    for (const input of [new e.ShapeError('op', 'x'), new e.DeviceLimitError('w', 2, 1), new e.AdapterError('a'), new e.SafetensorsError('f', 'p'), new OutputExistsError('f')])
+    for (const input of [
+      new e.ShapeError('op', 'x'),
+      new e.DeviceLimitError('w', 2, 1),
+      new e.AdapterError('a'),
+      new e.SafetensorsError('f', 'p'),
+      new OutputExistsError('f'),
+    ])
       expect(input, input.name).toBeInstanceOf(e.InputError);
     for (const failure of [new e.DeviceLostError('lost'), new e.OutOfMemoryError('oom'), new e.KernelCompileError('k', 'm'), new e.DisposedError('d')]) {
       expect(failure, failure.name).toBeInstanceOf(e.ClearditError);

@@ -66,8 +66,7 @@ describe('f32 → bf16', () => {
     ['+∞', Infinity, 0x7f80],
     ['−∞', -Infinity, 0xff80],
   ];
-  for (const [name, x, bits] of cases)
-    it(name, () => expect(floatToBf16(x).toString(16)).toBe(bits.toString(16)));
+  for (const [name, x, bits] of cases) it(name, () => expect(floatToBf16(x).toString(16)).toBe(bits.toString(16)));
 
   it('NaN stays NaN, even a NaN whose payload sits in the low bits; decoding is exact', () => {
     expect(isBf16NaN(floatToBf16(NaN))).toBe(true);

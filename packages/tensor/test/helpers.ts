@@ -13,7 +13,10 @@ export function getDevice(): Promise<Device> {
 export function randHost(shape: number[], seed: number, scale = 1, offset = 0): ref.HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = normalValues(seed, n);
-  return ref.host(shape, Array.from(v, (x) => Math.fround(x * scale + offset)));
+  return ref.host(
+    shape,
+    Array.from(v, (x) => Math.fround(x * scale + offset)),
+  );
 }
 
 export function up(d: Device, h: ref.HostTensor): Tensor {
@@ -49,7 +52,9 @@ export async function expectClose(got: Tensor, want: ref.HostTensor, tol: Tol, l
     const st = stridesOf(want.shape);
     const coords = st.map((s, d) => Math.floor(worst / s) % want.shape[d]);
     const lines = [`${label}: ${bad} of ${g.length} elements outside atol ${tol.atol} + rtol ${rtol}`];
-    lines.push(`  worst at [${coords.join(',')}]: got ${g[worst]}, want ${want.data[worst]} (|diff| ${Math.abs(g[worst] - want.data[worst]).toExponential(3)})`);
+    lines.push(
+      `  worst at [${coords.join(',')}]: got ${g[worst]}, want ${want.data[worst]} (|diff| ${Math.abs(g[worst] - want.data[worst]).toExponential(3)})`,
+    );
     const show = Math.min(g.length, 8);
     lines.push(`  first ${show}: got  ${Array.from(g.slice(0, show), (x) => x.toPrecision(6)).join(' ')}`);
     lines.push(`             want ${Array.from(want.data.slice(0, show), (x) => x.toPrecision(6)).join(' ')}`);

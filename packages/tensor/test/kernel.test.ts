@@ -26,7 +26,8 @@ const rowSum = (mode: 'group' | 'thread', len = 'P.len') =>
     inputs: { X: 'f32' },
     outputs: { O: 'f32' },
     params: len === 'P.len' ? { len: 'u32' } : {},
-    body: (kit) => `  var acc: f32 = 0.0;\n  ${kit.loop('j', len)} { acc = acc + X[r * ${len} + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
+    body: (kit) =>
+      `  var acc: f32 = 0.0;\n  ${kit.loop('j', len)} { acc = acc + X[r * ${len} + j]; }\n  let t = ${kit.sum('acc', 0)};\n  ${kit.once('O[r] = t;')}`,
   });
 
 describe('defineKernel', () => {
@@ -82,7 +83,9 @@ describe('defineKernel', () => {
     const a = Tensor.empty(d, [1]);
     scaleKernel.launch(d, { inputs: [a.buffer], outputs: [a.buffer], count: 0, params: { s: 1, offset: 0 } });
     a.dispose();
-    expect(() => scaleKernel.launch(d, { inputs: [], outputs: [], count: 3, params: { s: 1, offset: 0 } })).toThrowError(/test_scale: kernel binds 1 inputs and 1 outputs, got 0 and 0/);
+    expect(() => scaleKernel.launch(d, { inputs: [], outputs: [], count: 3, params: { s: 1, offset: 0 } })).toThrowError(
+      /test_scale: kernel binds 1 inputs and 1 outputs, got 0 and 0/,
+    );
     expect(d.counters.dispatches).toBe(before);
   });
 });

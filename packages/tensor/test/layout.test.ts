@@ -12,10 +12,22 @@ describe('layout ops are exact', () => {
   it('permute and transpose', async () => {
     const cases: [number[], number[]][] = [
       [[7], [0]],
-      [[3, 33], [1, 0]],
-      [[2, 3, 5, 7], [0, 2, 1, 3]],
-      [[2, 3, 5, 7], [3, 1, 0, 2]],
-      [[1, 4, 1, 9, 2], [4, 3, 2, 1, 0]],
+      [
+        [3, 33],
+        [1, 0],
+      ],
+      [
+        [2, 3, 5, 7],
+        [0, 2, 1, 3],
+      ],
+      [
+        [2, 3, 5, 7],
+        [3, 1, 0, 2],
+      ],
+      [
+        [1, 4, 1, 9, 2],
+        [4, 3, 2, 1, 0],
+      ],
     ];
     for (const [i, [shape, perm]] of cases.entries()) {
       const x = randHost(shape, i);
@@ -57,7 +69,11 @@ describe('layout ops are exact', () => {
   });
 
   it('nearest 2× upsampling', async () => {
-    for (const [i, shape] of [[1, 1, 1, 1], [2, 3, 5, 7], [1, 2, 33, 3]].entries()) {
+    for (const [i, shape] of [
+      [1, 1, 1, 1],
+      [2, 3, 5, 7],
+      [1, 2, 33, 3],
+    ].entries()) {
       const x = randHost(shape, 40 + i);
       await expectClose(upsampleNearest2x(up(d, x)), ref.upsampleNearest2x(x), EXACT, `upsample ${shape}`);
     }

@@ -3,8 +3,23 @@
 // accumulation differs. Also bf16 storage and casts, and gradients through a frozen 16-bit weight.
 import { describe, it, beforeAll, expect } from 'vitest';
 import {
-  type Device, type Packed16, type MatmulTiles, type Tensor, matmul, linear, ref, tensor, tensorFromBits, cast, backward, sumAll, mul,
-  floatsToHalves, floatsToBf16s, halvesToFloats, bf16sToFloats,
+  type Device,
+  type Packed16,
+  type MatmulTiles,
+  type Tensor,
+  matmul,
+  linear,
+  ref,
+  tensor,
+  tensorFromBits,
+  cast,
+  backward,
+  sumAll,
+  mul,
+  floatsToHalves,
+  floatsToBf16s,
+  halvesToFloats,
+  bf16sToFloats,
 } from '../src/index.js';
 import { getDevice, randHost, up, expectClose } from './helpers.js';
 
@@ -27,7 +42,14 @@ function packed(h: ref.HostTensor, dt: Packed16): { host: ref.HostTensor; t: Ten
 describe('matmul with a 16-bit B', () => {
   // odd sizes, K and N not multiples of 4 (scalar loads), multiples of 4 (vec loads), M ≥ 1024 (32×16 blocks)
   const sizes: [number, number, number][] = [
-    [1, 1, 1], [1, 7, 3], [7, 1, 5], [33, 7, 129], [65, 33, 17], [129, 130, 67], [33, 128, 96], [1030, 36, 12],
+    [1, 1, 1],
+    [1, 7, 3],
+    [7, 1, 5],
+    [33, 7, 129],
+    [65, 33, 17],
+    [129, 130, 67],
+    [33, 128, 96],
+    [1030, 36, 12],
   ];
   // the tiled kernel loads B one element at a time whatever the layout: fewer sizes (compiles are slow on SwiftShader)
   const tiledToo = (m: number) => m === 7 || m === 129 || m === 33;
@@ -70,7 +92,13 @@ describe('matmul with a 16-bit B', () => {
 
   it('linear with 16-bit weights, with and without bias', async () => {
     for (const dt of DTYPES)
-      for (const [i, [xs, out]] of ([[[2, 7, 33], 19], [[3, 5, 64], 40], [[1, 129], 7]] as [number[], number][]).entries()) {
+      for (const [i, [xs, out]] of (
+        [
+          [[2, 7, 33], 19],
+          [[3, 5, 64], 40],
+          [[1, 129], 7],
+        ] as [number[], number][]
+      ).entries()) {
         const x = randHost(xs, 70 + i);
         const w = packed(randHost([out, xs[xs.length - 1]], 71 + i), dt);
         const b = randHost([out], 72 + i);
@@ -135,7 +163,13 @@ describe('gradients through a frozen 16-bit weight', () => {
 
   it('dx of linear with a bf16 or f16 weight equals dx with the same values in f32', async () => {
     for (const dt of DTYPES)
-      for (const [i, [xs, out]] of ([[[3, 5, 36], 20], [[4, 33], 7], [[2, 9], 12]] as [number[], number][]).entries()) {
+      for (const [i, [xs, out]] of (
+        [
+          [[3, 5, 36], 20],
+          [[4, 33], 7],
+          [[2, 9], 12],
+        ] as [number[], number][]
+      ).entries()) {
         const x = randHost(xs, 100 + i);
         const w = packed(randHost([out, xs[xs.length - 1]], 110 + i), dt);
         const w32 = up(d, w.host);
@@ -164,7 +198,9 @@ describe('gradients through a frozen 16-bit weight', () => {
     const w = tensor(d, new Float32Array(6), [2, 3], 'bf16');
     expect(() => w.requireGrad()).toThrowError(/requireGrad: tensor \[2,3\] is bf16; only f32 tensors are trainable/);
     w.requiresGrad = true; // set behind the method's back: the op refuses to record it
-    expect(() => linear(tensor(d, new Float32Array(3), [1, 3]), w)).toThrowError(/linear: a bf16 tensor \[2,3\] requires gradients; only f32 tensors are trainable/);
+    expect(() => linear(tensor(d, new Float32Array(3), [1, 3]), w)).toThrowError(
+      /linear: a bf16 tensor \[2,3\] requires gradients; only f32 tensors are trainable/,
+    );
     w.requiresGrad = false;
   });
 });

@@ -1,14 +1,40 @@
 // Two small models for the training tests (benchmarks/src/train.ts builds the same one-block model):
 // a two-layer MLP and a one-block pre-norm transformer (layer norm → attention → residual, layer norm →
 // MLP → residual, then a linear head), on a fixed synthetic regression task.
-import { type Device, type Tensor, tensor, normalValues, linear, geluTanh, layerNorm, scaledDotProductAttention, permute, split, add, mseLoss, silu } from '../src/index.js';
+import {
+  type Device,
+  type Tensor,
+  tensor,
+  normalValues,
+  linear,
+  geluTanh,
+  layerNorm,
+  scaledDotProductAttention,
+  permute,
+  split,
+  add,
+  mseLoss,
+  silu,
+} from '../src/index.js';
 
 function init(d: Device, shape: number[], seed: number, scale: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(d, Array.from(normalValues(seed, n), (v) => v * scale), shape).keep().requireGrad();
+  return tensor(
+    d,
+    Array.from(normalValues(seed, n), (v) => v * scale),
+    shape,
+  )
+    .keep()
+    .requireGrad();
 }
-const zeros = (d: Device, shape: number[]) => tensor(d, new Float32Array(shape.reduce((a, b) => a * b, 1)), shape).keep().requireGrad();
-const ones = (d: Device, shape: number[]) => tensor(d, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape).keep().requireGrad();
+const zeros = (d: Device, shape: number[]) =>
+  tensor(d, new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)
+    .keep()
+    .requireGrad();
+const ones = (d: Device, shape: number[]) =>
+  tensor(d, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape)
+    .keep()
+    .requireGrad();
 
 export interface Model {
   params: Record<string, Tensor>;

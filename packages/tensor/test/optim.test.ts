@@ -5,8 +5,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type Device, type Tensor, type Optimizer, tensor, normalValues, AdamW, Prodigy, clipGradNorm, warmupCosine, linearWarmup,
-  checkpointTensors, loadCheckpoint, encodeSafetensors, SafetensorsReader, BytesSource, linear, geluTanh, mseLoss, backward,
+  type Device,
+  type Tensor,
+  type Optimizer,
+  tensor,
+  normalValues,
+  AdamW,
+  Prodigy,
+  clipGradNorm,
+  warmupCosine,
+  linearWarmup,
+  checkpointTensors,
+  loadCheckpoint,
+  encodeSafetensors,
+  SafetensorsReader,
+  BytesSource,
+  linear,
+  geluTanh,
+  mseLoss,
+  backward,
 } from '../src/index.js';
 import { saveCheckpointFile, loadCheckpointFile } from '../src/node/index.js';
 import { getDevice } from './helpers.js';
@@ -64,7 +81,11 @@ async function expectParams(params: [string, Tensor][], want: number[][], tol: {
 const STEP_TOL = { atol: 2e-6, rtol: 2e-6 };
 
 describe('AdamW', () => {
-  function reference(init: number[][], grads: number[][][], o: { lr: number; b1: number; b2: number; eps: number; wd: number; schedule?: (s: number) => number }) {
+  function reference(
+    init: number[][],
+    grads: number[][][],
+    o: { lr: number; b1: number; b2: number; eps: number; wd: number; schedule?: (s: number) => number },
+  ) {
     const p = init.map((a) => [...a]);
     const m = init.map((a) => a.map(() => 0));
     const v = init.map((a) => a.map(() => 0));
@@ -188,7 +209,11 @@ describe('Prodigy', () => {
   // [label, options, steps]: with the safeguard and bias correction d starts to move after ~15 steps
   const configs: [string, PO, number][] = [
     ['defaults', { lr: 1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0, bias: false, safeguard: false, d0: 1e-6, dCoef: 1, growth: Infinity }, 10],
-    ['CLEAR recipe: bias correction + safeguard warmup, weight decay', { lr: 1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01, bias: true, safeguard: true, d0: 1e-6, dCoef: 1, growth: Infinity }, 30],
+    [
+      'CLEAR recipe: bias correction + safeguard warmup, weight decay',
+      { lr: 1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01, bias: true, safeguard: true, d0: 1e-6, dCoef: 1, growth: Infinity },
+      30,
+    ],
     ['growth rate, d_coef, large d0', { lr: 1, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0, bias: false, safeguard: false, d0: 1e-3, dCoef: 0.5, growth: 1.5 }, 10],
   ];
   for (const [label, o, steps, shapes] of [...configs, ['large parameters (several reduction chunks)', configs[0][1], 10, LARGE] as const])
@@ -197,8 +222,15 @@ describe('Prodigy', () => {
       const want = reference(init, grads, o);
       const params = upload(init);
       const opt = new Prodigy(params, {
-        lr: o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.wd, useBiasCorrection: o.bias, safeguardWarmup: o.safeguard,
-        d0: o.d0, dCoef: o.dCoef, growthRate: o.growth,
+        lr: o.lr,
+        betas: [o.b1, o.b2],
+        eps: o.eps,
+        weightDecay: o.wd,
+        useBiasCorrection: o.bias,
+        safeguardWarmup: o.safeguard,
+        d0: o.d0,
+        dCoef: o.dCoef,
+        growthRate: o.growth,
       });
       for (let s = 0; s < steps; s++) {
         setGrads(params, grads[s]);
@@ -216,7 +248,10 @@ describe('Prodigy', () => {
   it('a step with all-zero gradients changes no parameter and does not advance k', async () => {
     const params = upload(problem(30).init);
     const opt = new Prodigy(params);
-    setGrads(params, SHAPES.map((s) => new Array(s.reduce((a, b) => a * b, 1)).fill(0)));
+    setGrads(
+      params,
+      SHAPES.map((s) => new Array(s.reduce((a, b) => a * b, 1)).fill(0)),
+    );
     const before = await Promise.all(params.map(([, p]) => p.toFloat32()));
     await opt.step();
     expect(opt.k).toBe(0);

@@ -41,7 +41,15 @@ describe('reductions over an axis', () => {
 
 describe('softmax', () => {
   it('matches the reference on the last and inner axes', async () => {
-    for (const [i, [shape, axis]] of ([[[1], -1], [[7], 0], [[3, 33], -1], [[2, 129, 3], 1], [[5, 1000], -1]] as [number[], number][]).entries()) {
+    for (const [i, [shape, axis]] of (
+      [
+        [[1], -1],
+        [[7], 0],
+        [[3, 33], -1],
+        [[2, 129, 3], 1],
+        [[5, 1000], -1],
+      ] as [number[], number][]
+    ).entries()) {
       const x = randHost(shape, 400 + i, 4);
       await expectClose(softmax(up(d, x), axis), ref.softmax(x, axis), { atol: 1e-6, rtol: 1e-5 }, `softmax ${JSON.stringify(shape)}`);
     }
@@ -54,7 +62,12 @@ describe('softmax', () => {
 
 describe('normalisations', () => {
   it('layer norm with and without affine', async () => {
-    for (const [i, shape] of [[1, 7], [3, 33], [2, 5, 129], [4, 3072]].entries()) {
+    for (const [i, shape] of [
+      [1, 7],
+      [3, 33],
+      [2, 5, 129],
+      [4, 3072],
+    ].entries()) {
       const x = randHost(shape, 500 + i, 2, 0.5);
       const dim = shape[shape.length - 1];
       const w = randHost([dim], 600 + i, 0.1, 1);
@@ -65,7 +78,11 @@ describe('normalisations', () => {
   });
 
   it('RMS norm', async () => {
-    for (const [i, shape] of [[1, 7], [3, 33], [2, 4, 129]].entries()) {
+    for (const [i, shape] of [
+      [1, 7],
+      [3, 33],
+      [2, 4, 129],
+    ].entries()) {
       const x = randHost(shape, 800 + i, 2);
       const w = randHost([shape[shape.length - 1]], 900 + i, 0.1, 1);
       await expectClose(rmsNorm(up(d, x), up(d, w)), ref.rmsNorm(x, w), TOL, `rmsNorm ${shape}`);
@@ -84,7 +101,12 @@ describe('normalisations', () => {
       const x = randHost(shape, 1000 + i, 1.5, 0.3);
       const w = randHost([shape[1]], 1100 + i, 0.1, 1);
       const b = randHost([shape[1]], 1200 + i, 0.1);
-      await expectClose(groupNorm(up(d, x), groups, { weight: up(d, w), bias: up(d, b), eps: 1e-6 }), ref.groupNorm(x, groups, { weight: w, bias: b, eps: 1e-6 }), TOL, `groupNorm ${shape}/${groups}`);
+      await expectClose(
+        groupNorm(up(d, x), groups, { weight: up(d, w), bias: up(d, b), eps: 1e-6 }),
+        ref.groupNorm(x, groups, { weight: w, bias: b, eps: 1e-6 }),
+        TOL,
+        `groupNorm ${shape}/${groups}`,
+      );
     }
   });
 

@@ -6,15 +6,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BlobSource,
-  BytesSource,
-  SafetensorsReader,
-  buildHeader,
-  encodeSafetensors,
-  safetensorsChunks,
-  type ByteSource,
-} from '../src/safetensors/index.js';
+import { BlobSource, BytesSource, SafetensorsReader, buildHeader, encodeSafetensors, safetensorsChunks, type ByteSource } from '../src/safetensors/index.js';
 import { FileSource, writeSafetensorsFile } from '../src/node/files.js';
 import type { Device } from '../src/device/device.js';
 
@@ -91,7 +83,17 @@ describe('round trip', () => {
       i_after_odd: { dtype: 'F32', shape: [2], data: [5, 6] }, // starts at an offset that is not a multiple of 4
     });
     const r = await SafetensorsReader.open(new BytesSource(bytes, 'rt.safetensors'));
-    expect(r.keys().sort()).toEqual(['a_f32', 'b_f16_from_f32', 'c_bf16_from_numbers', 'd_f16_bits', 'e_bf16_bits', 'f_empty', 'g_scalar', 'h_odd_f16', 'i_after_odd']);
+    expect(r.keys().sort()).toEqual([
+      'a_f32',
+      'b_f16_from_f32',
+      'c_bf16_from_numbers',
+      'd_f16_bits',
+      'e_bf16_bits',
+      'f_empty',
+      'g_scalar',
+      'h_odd_f16',
+      'i_after_odd',
+    ]);
 
     const a = await r.readHost('a_f32');
     expect(a.dtype).toBe('F32');
@@ -166,7 +168,7 @@ describe('round trip', () => {
   });
 
   it('metadata round trips; integer-like names keep sorted order', async () => {
-    const meta = { config: '{"a": [1, 2]}', seed: '1001', 'ünï': 'cödé ✓' };
+    const meta = { config: '{"a": [1, 2]}', seed: '1001', ünï: 'cödé ✓' };
     const bytes = encodeSafetensors({ '10': { dtype: 'F32', shape: [1], data: [10] }, '2': { dtype: 'F32', shape: [1], data: [2] } }, meta);
     const r = await SafetensorsReader.open(new BytesSource(bytes.buffer as ArrayBuffer, 'meta.safetensors'));
     expect(r.metadata).toEqual(meta);
@@ -350,7 +352,11 @@ describe('malformed files', () => {
   it('JSON nested 100,000 deep, in the metadata or in a shape, is an error naming the file', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     await expectBad(rawFile(`{"__metadata__":{"a":${deep}}}`), 'deep-meta.safetensors', "__metadata__ 'a' is a deeply nested array");
-    await expectBad(rawFile(`{"t":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`), 'deep-shape.safetensors', "tensor 't' has shape a deeply nested array");
+    await expectBad(
+      rawFile(`{"t":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`),
+      'deep-shape.safetensors',
+      "tensor 't' has shape a deeply nested array",
+    );
   });
 
   it('JSON that is not an object', async () => {

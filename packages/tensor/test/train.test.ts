@@ -83,10 +83,15 @@ describe('training end to end', () => {
   // (clipping's memory is covered by the Prodigy run above; without it the 1,000 steps take a third less)
   it('1,000 steps of the one-block model (AdamW) end with the GPU bytes allocated after step 10', async () => {
     const memory: PoolStats[] = [];
-    const losses = await train(() => {
-      const model = oneBlock(d, BLOCK, 30);
-      return { model, opt: new AdamW(model.params, { lr: 3e-3 }) };
-    }, 1000, memory, false);
+    const losses = await train(
+      () => {
+        const model = oneBlock(d, BLOCK, 30);
+        return { model, opt: new AdamW(model.params, { lr: 3e-3 }) };
+      },
+      1000,
+      memory,
+      false,
+    );
     expect(memory[1].allocatedBytes).toBe(memory[0].allocatedBytes);
     expect(memory[1].inUseBytes).toBe(memory[0].inUseBytes);
     expect(tapeOf(d).nodes.length).toBe(0);

@@ -22,7 +22,11 @@ afterAll(() => {
 describe('hardware kernel variants on this adapter', () => {
   it('row reductions and norms use a workgroup per row, and match the references', async () => {
     expect(rowMode(d, 300)).toBe('group');
-    for (const [i, shape] of [[300, 40], [260, 9], [4, 75, 3]].entries()) {
+    for (const [i, shape] of [
+      [300, 40],
+      [260, 9],
+      [4, 75, 3],
+    ].entries()) {
       const x = randHost(shape, 900 + i);
       await expectClose(reduce('sum', up(d, x), -1), ref.reduce('sum', x, -1), TOL, `sum ${shape}`);
       await expectClose(softmax(up(d, x)), ref.softmax(x), TOL, `softmax ${shape}`);
@@ -34,12 +38,22 @@ describe('hardware kernel variants on this adapter', () => {
   });
 
   it('matmul takes the tiled GPU kernel (not the CPU one), with bias, transposes and batches', async () => {
-    for (const [i, [M, K, N]] of [[64, 64, 64], [37, 129, 70], [300, 256, 48], [1, 1024, 5]].entries()) {
+    for (const [i, [M, K, N]] of [
+      [64, 64, 64],
+      [37, 129, 70],
+      [300, 256, 48],
+      [1, 1024, 5],
+    ].entries()) {
       const a = randHost([M, K], 920 + i);
       const b = randHost([K, N], 930 + i);
       await expectClose(matmul(up(d, a), up(d, b)), ref.matmul(a, b), { atol: 1e-4, rtol: 1e-4 }, `matmul ${M}×${K}×${N}`);
       const bt = randHost([N, K], 940 + i);
-      await expectClose(matmul(up(d, a), up(d, bt), { transposeB: true }), ref.matmul(a, bt, { transposeB: true }), { atol: 1e-4, rtol: 1e-4 }, `matmulᵀ ${M}×${K}×${N}`);
+      await expectClose(
+        matmul(up(d, a), up(d, bt), { transposeB: true }),
+        ref.matmul(a, bt, { transposeB: true }),
+        { atol: 1e-4, rtol: 1e-4 },
+        `matmulᵀ ${M}×${K}×${N}`,
+      );
     }
     const a = randHost([3, 20, 33], 950);
     const b = randHost([3, 33, 17], 951);

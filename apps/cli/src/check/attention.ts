@@ -45,7 +45,15 @@ export const attentionChecker: Checker = {
       const name = key.slice('outputs.'.length);
       if (name === 'visible_pairs') {
         const expected = (await want(key))[0];
-        rows.push({ output: name, maxAbs: Math.abs(plan.visiblePairs - expected), maxRel: 0, tolerance: 0, absolute: true, pass: plan.visiblePairs === expected, text: `${plan.visiblePairs} vs ${expected}` });
+        rows.push({
+          output: name,
+          maxAbs: Math.abs(plan.visiblePairs - expected),
+          maxRel: 0,
+          tolerance: 0,
+          absolute: true,
+          pass: plan.visiblePairs === expected,
+          text: `${plan.visiblePairs} vs ${expected}`,
+        });
         continue;
       }
       const get = produced[name];

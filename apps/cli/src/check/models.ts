@@ -19,7 +19,13 @@ const up = async (d: Device, r: SafetensorsReader, k: string) => tensor(d, await
 const nums = async (r: SafetensorsReader, k: string) => Array.from(await r.readF32(k));
 
 /** Compares every outputs.* tensor it produced, skips (and says so) the rest. */
-async function finish(r: SafetensorsReader, title: string, produced: Record<string, ArrayLike<number> | Shaped>, tolerance: (name: string) => number, skipReason = 'not produced by this model'): Promise<CheckResult> {
+async function finish(
+  r: SafetensorsReader,
+  title: string,
+  produced: Record<string, ArrayLike<number> | Shaped>,
+  tolerance: (name: string) => number,
+  skipReason = 'not produced by this model',
+): Promise<CheckResult> {
   const rows: CheckRow[] = [];
   const skipped: CheckResult['skipped'] = [];
   for (const key of r.keys().filter((k) => k.startsWith('outputs.'))) {
@@ -35,7 +41,8 @@ const fluxTol = (r: SafetensorsReader) => (r.name.includes('strong') ? 5e-4 : 1e
 
 export const fluxChecker: Checker = {
   name: 'flux transformer',
-  recognize: (r) => (hasWeights(r, 'double_blocks.0.img_attn.qkv.weight') || hasWeights(r, 'x_embedder.weight')) && r.has('inputs.img') && !r.has('inputs.noise'),
+  recognize: (r) =>
+    (hasWeights(r, 'double_blocks.0.img_attn.qkv.weight') || hasWeights(r, 'x_embedder.weight')) && r.has('inputs.img') && !r.has('inputs.noise'),
   async run(device, r) {
     const { model } = await loadFrom(device, r);
     const flux = model as FluxTransformer;
@@ -63,7 +70,8 @@ export const fluxChecker: Checker = {
 
 export const ditChecker: Checker = {
   name: 'dit transformer',
-  recognize: (r) => (hasWeights(r, 'pos_embed.proj.weight') || hasWeights(r, 'x_embedder.proj.weight')) && r.has('inputs.x') && r.has('inputs.t') && r.has('inputs.y'),
+  recognize: (r) =>
+    (hasWeights(r, 'pos_embed.proj.weight') || hasWeights(r, 'x_embedder.proj.weight')) && r.has('inputs.x') && r.has('inputs.t') && r.has('inputs.y'),
   async run(device, r, opts) {
     const { model } = await loadFrom(device, r);
     const dit = model as DitTransformer;
@@ -80,7 +88,13 @@ export const ditChecker: Checker = {
     dit.dispose();
     // outputs of the other semantics are listed as skipped
     const other = opts.ditSemantics === 'dit' ? 'diffusers' : 'dit';
-    return finish(r, `DiT (depth ${dit.config.depth}, width ${dit.config.hiddenSize}, ${opts.ditSemantics} semantics)`, got, () => 1e-4, `${other}-semantics output (see --dit-semantics)`);
+    return finish(
+      r,
+      `DiT (depth ${dit.config.depth}, width ${dit.config.hiddenSize}, ${opts.ditSemantics} semantics)`,
+      got,
+      () => 1e-4,
+      `${other}-semantics output (see --dit-semantics)`,
+    );
   },
 };
 
@@ -92,6 +106,11 @@ export const vaeChecker: Checker = {
     const vae = model as VaeDecoder;
     const image = await shaped(vae.decode(await up(device, r, 'inputs.z')));
     vae.dispose();
-    return finish(r, `VAE decoder (${detected.naming} names, latent ${vae.config.latentChannels} channels, scale ${vae.config.scalingFactor}, shift ${vae.config.shiftFactor})`, { image }, () => 1e-5); // the SD file: a wrong GroupNorm eps moves it by 3.1e-5 (golden README); measured 6.4e-6
+    return finish(
+      r,
+      `VAE decoder (${detected.naming} names, latent ${vae.config.latentChannels} channels, scale ${vae.config.scalingFactor}, shift ${vae.config.shiftFactor})`,
+      { image },
+      () => 1e-5,
+    ); // the SD file: a wrong GroupNorm eps moves it by 3.1e-5 (golden README); measured 6.4e-6
   },
 };

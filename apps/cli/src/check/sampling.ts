@@ -19,7 +19,13 @@ export const samplingChecker: Checker = {
     const { model } = await loadModel(device, await openCheckpoint(weightsPath), { family: 'flux' });
     const flux = model as FluxTransformer;
     const steps = Number(m.num_steps);
-    const schedule = fluxSchedule({ steps, imageSeqLen: Number(m.image_seq_len), shift: m.shift !== 'False', baseShift: Number(m.base_shift), maxShift: Number(m.max_shift) });
+    const schedule = fluxSchedule({
+      steps,
+      imageSeqLen: Number(m.image_seq_len),
+      shift: m.shift !== 'False',
+      baseShift: Number(m.base_shift),
+      maxShift: Number(m.max_shift),
+    });
     const up = async (k: string) => tensor(device, await r.readF32(k), r.info(k).shape);
     const cond = { imgIds: await r.readF32('inputs.img_ids'), txt: await up('inputs.txt'), txtIds: await r.readF32('inputs.txt_ids'), y: await up('inputs.y') };
     const noise = await up('inputs.noise');
@@ -30,7 +36,16 @@ export const samplingChecker: Checker = {
     const guidance = guidanceOf(0);
     const got: Record<string, ArrayLike<number> | Shaped> = { timesteps: schedule };
     const latent = await eulerFlow({
-      model: (x, t, c, g) => flux.forward({ img: x, imgIds: c.imgIds, txt: c.txt, txtIds: c.txtIds, timesteps: Array<number>(B).fill(t), y: c.y, guidance: g === undefined ? undefined : Array.from({ length: B }, (_, i) => guidanceOf(i)) }),
+      model: (x, t, c, g) =>
+        flux.forward({
+          img: x,
+          imgIds: c.imgIds,
+          txt: c.txt,
+          txtIds: c.txtIds,
+          timesteps: Array<number>(B).fill(t),
+          y: c.y,
+          guidance: g === undefined ? undefined : Array.from({ length: B }, (_, i) => guidanceOf(i)),
+        }),
       x: noise,
       schedule,
       cond,
@@ -46,7 +61,11 @@ export const samplingChecker: Checker = {
       if (got[name]) rows.push(compare(name, got[name], { data: await r.readF32(key), shape: r.info(key).shape }, SAMPLING_TOL, true));
       else skipped.push({ output: name, reason: 'not produced by this sampling run' });
     }
-    return { title: `FLUX Euler sampling, batch ${B}, ${steps} steps, guidance ${perItem.length === B && B > 1 ? perItem.join('/') : guidance}, weights ${basename(weightsPath)}`, rows, skipped };
+    return {
+      title: `FLUX Euler sampling, batch ${B}, ${steps} steps, guidance ${perItem.length === B && B > 1 ? perItem.join('/') : guidance}, weights ${basename(weightsPath)}`,
+      rows,
+      skipped,
+    };
   },
 };
 

@@ -51,6 +51,10 @@ export const textChecker: Checker = {
     }
     c?.dispose();
     t?.dispose();
-    return { title: `${clip ? 'CLIP text encoder' : 'T5 encoder'} and tokenizer, ${prompts.length} prompts (transformers ${r.metadata.transformers ?? '?'})`, rows, skipped: [] };
+    return {
+      title: `${clip ? 'CLIP text encoder' : 'T5 encoder'} and tokenizer, ${prompts.length} prompts (transformers ${r.metadata.transformers ?? '?'})`,
+      rows,
+      skipped: [],
+    };
   },
 };

@@ -49,7 +49,8 @@ export function compare(output: string, gotIn: ArrayLike<number> | Shaped, wantI
   const got = isShaped(gotIn) ? gotIn.data : gotIn;
   const want = isShaped(wantIn) ? wantIn.data : wantIn;
   const fail = (text: string): CheckRow => ({ output, maxAbs: Infinity, maxRel: Infinity, tolerance, absolute, pass: false, text });
-  if (isShaped(gotIn) && isShaped(wantIn) && squeeze(gotIn.shape) !== squeeze(wantIn.shape)) return fail(`shapes differ: [${gotIn.shape.join(',')}] vs [${wantIn.shape.join(',')}]`);
+  if (isShaped(gotIn) && isShaped(wantIn) && squeeze(gotIn.shape) !== squeeze(wantIn.shape))
+    return fail(`shapes differ: [${gotIn.shape.join(',')}] vs [${wantIn.shape.join(',')}]`);
   if (got.length !== want.length) return fail(`sizes differ: ${got.length} vs ${want.length} values`);
   let maxAbs = 0;
   let scale = 0;

@@ -35,7 +35,11 @@ export function checkCommand(program: Command): void {
     .command('check')
     .description('check cleardit against reference-vector files (safetensors with inputs.* and outputs.*)')
     .argument('<files...>', 'reference-vector files (or folders with a golden.safetensors), e.g. ../shared/golden/clear-attn-a.safetensors')
-    .addOption(new Option('--dit-semantics <mode>', 'DiT: facebookresearch/DiT (what the weights were trained with) or stock diffusers').choices(['dit', 'diffusers']).default('dit'))
+    .addOption(
+      new Option('--dit-semantics <mode>', 'DiT: facebookresearch/DiT (what the weights were trained with) or stock diffusers')
+        .choices(['dit', 'diffusers'])
+        .default('dit'),
+    )
     .addHelpText(
       'after',
       `
@@ -76,7 +80,9 @@ Example:
         }
         const checker = CHECKERS.find((c) => c.recognize(reader));
         if (!checker) {
-          process.stderr.write(`cleardit: ${file}: not a reference-vector file cleardit recognises (${CHECKERS.map((c) => c.name).join(', ')}); it has ${reader.keys().slice(0, 5).join(', ')}${reader.keys().length > 5 ? ', …' : ''}\n`);
+          process.stderr.write(
+            `cleardit: ${file}: not a reference-vector file cleardit recognises (${CHECKERS.map((c) => c.name).join(', ')}); it has ${reader.keys().slice(0, 5).join(', ')}${reader.keys().length > 5 ? ', …' : ''}\n`,
+          );
           status = EXIT.usage;
           await reader.close();
           continue;

@@ -4,7 +4,14 @@ import type { Command } from 'commander';
 import { createDevice, probeAdapters } from '@cleardit/tensor/node';
 import { fmtBytes } from '@cleardit/tensor';
 
-const KEY_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage'];
+const KEY_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+];
 const KEY_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'];
 
 export function deviceCommand(program: Command): void {
@@ -37,8 +44,12 @@ Examples:
       } else {
         console.log('Adapters found:');
         for (const p of probes)
-          console.log(`  ${p.found ? '✓' : '✗'} ${p.kind.padEnd(12)} ${p.backend.padEnd(7)} ${p.found ? `${p.description?.name} — ${p.description?.description}` : p.missing}`);
-        console.log(`\nChosen: ${device.adapter.name} (${device.adapter.backend}, ${device.adapter.featureLevel} feature level${device.adapter.software ? ', software: CPU figures only' : ''})`);
+          console.log(
+            `  ${p.found ? '✓' : '✗'} ${p.kind.padEnd(12)} ${p.backend.padEnd(7)} ${p.found ? `${p.description?.name} — ${p.description?.description}` : p.missing}`,
+          );
+        console.log(
+          `\nChosen: ${device.adapter.name} (${device.adapter.backend}, ${device.adapter.featureLevel} feature level${device.adapter.software ? ', software: CPU figures only' : ''})`,
+        );
         console.log(`  why: ${device.adapter.reason}`);
         console.log('\nFeatures:');
         for (const f of KEY_FEATURES) console.log(`  ${device.features.has(f) ? '✓' : '✗'} ${f}`);

@@ -38,14 +38,18 @@ export function distillCommand(program: Command): void {
     .option('--down-factor <d>', 'also attend to the d×d-pooled image (1: none); the pooling maps train too', '1')
     .option('--data <file>', 'the teacher samples; drawn and written when the file does not exist (default: beside the teacher)')
     .option('--samples <n>', 'teacher samples to draw when --data does not exist', '1000')
-    .option('--data-cfg <w>', 'digits: the guidance the teacher samples are drawn with (1: none, so L_fm and L_pred score the same conditional prediction)', String(DISTILL_DATA_CFG))
+    .option(
+      '--data-cfg <w>',
+      'digits: the guidance the teacher samples are drawn with (1: none, so L_fm and L_pred score the same conditional prediction)',
+      String(DISTILL_DATA_CFG),
+    )
     .option('--embeddings <files...>', 'FLUX: prompt embeddings (txt, y) the teacher draws its samples from, one prompt per file')
     .option('-W, --width <px>', 'FLUX: size of the teacher samples in pixels', '1024')
     .option('-H, --height <px>', 'FLUX: size of the teacher samples in pixels', '1024')
     .option('--sample-steps <n>', 'FLUX: Euler steps per teacher sample (default 28 for dev, 4 for schnell)')
     .option('--steps <n>', 'optimizer steps', String(D.steps))
     .option('--batch <n>', 'samples per step', String(D.batch))
-    .addOption(new Option('--optimizer <name>', 'Prodigy (lr 1, the paper\'s) or AdamW').choices(['prodigy', 'adamw']).default(D.optimizer))
+    .addOption(new Option('--optimizer <name>', "Prodigy (lr 1, the paper's) or AdamW").choices(['prodigy', 'adamw']).default(D.optimizer))
     .option('--lr <x>', 'learning rate (Prodigy: 1)', String(D.lr))
     .option('--seed <n>', 'seed of the data order, times and noise', String(D.seed))
     .option('--checkpoint-every <n>', 'steps between checkpoints (also written on Ctrl-C and at the end)', '50')
@@ -85,8 +89,14 @@ Examples:
       const dataCfg = numberIn('--data-cfg', opts.dataCfg as string, 0, 100);
       let run: DistillRun = {
         teacher: teacherPath,
-        data: (opts.data as string | undefined) ?? join(dirname(teacherPath), `teacher-samples-${intAtLeast('--samples', opts.samples as string)}-cfg${dataCfg}.safetensors`),
-        attention: { kind: 'clear', radius: numberIn('--radius', opts.radius as string, 0.5, 1e4), downFactor: intAtLeast('--down-factor', opts.downFactor as string) },
+        data:
+          (opts.data as string | undefined) ??
+          join(dirname(teacherPath), `teacher-samples-${intAtLeast('--samples', opts.samples as string)}-cfg${dataCfg}.safetensors`),
+        attention: {
+          kind: 'clear',
+          radius: numberIn('--radius', opts.radius as string, 0.5, 1e4),
+          downFactor: intAtLeast('--down-factor', opts.downFactor as string),
+        },
         dataCfg,
       };
       const every = intAtLeast('--checkpoint-every', opts.checkpointEvery as string);
@@ -98,19 +108,26 @@ Examples:
       } else if (existsSync(ckpt)) throw new UsageError(`${ckpt} exists: pass --resume to continue that run, or choose another --out`);
       if (!existsSync(run.teacher)) throw new UsageError(`--teacher ${run.teacher}: no such file`);
       const studentFile = join(out, 'student.safetensors');
-      if (existsSync(studentFile) && !opts.overwrite && !opts.resume) throw new UsageError(`${studentFile} exists: pass --overwrite to replace it, or choose another --out`);
+      if (existsSync(studentFile) && !opts.overwrite && !opts.resume)
+        throw new UsageError(`${studentFile} exists: pass --overwrite to replace it, or choose another --out`);
       const json = opts.json === true;
-      const say = (line: string, event: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`));
+      const say = (line: string, event: Record<string, unknown>) =>
+        json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`);
 
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const src = await openCheckpoint(run.teacher);
       const loaded = await loadModel(device, src, {}).finally(() => src.close());
-      const down = run.attention.kind === 'clear' ? run.attention.downFactor ?? 1 : 1;
+      const down = run.attention.kind === 'clear' ? (run.attention.downFactor ?? 1) : 1;
       const progress = (what: string, total: number) => {
         const t0 = performance.now();
         return (done: number) => {
           const sec = (performance.now() - t0) / 1000;
-          say(`${what} ${done}/${total}  ${(done / sec).toFixed(2)}/s  ETA ${(((total - done) * sec) / done).toFixed(0)} s`, { event: 'data-progress', done, total, seconds: sec });
+          say(`${what} ${done}/${total}  ${(done / sec).toFixed(2)}/s  ETA ${(((total - done) * sec) / done).toFixed(0)} s`, {
+            event: 'data-progress',
+            done,
+            total,
+            seconds: sec,
+          });
         };
       };
       const drawing = (count: number) => say(`drawing ${count} teacher samples into ${run.data}`, { event: 'data', count, file: run.data });
@@ -132,12 +149,25 @@ Examples:
         const teacher = loaded.model;
         if (!existsSync(run.data)) {
           const files = (opts.embeddings as unknown as string[] | undefined) ?? [];
-          if (!files.length) throw new UsageError(`--data ${run.data} does not exist: pass --embeddings FILE... (prompt embeddings, txt and y) for the FLUX teacher to draw its samples from`);
+          if (!files.length)
+            throw new UsageError(
+              `--data ${run.data} does not exist: pass --embeddings FILE... (prompt embeddings, txt and y) for the FLUX teacher to draw its samples from`,
+            );
           const [w, h] = [intAtLeast('--width', opts.width as string), intAtLeast('--height', opts.height as string)];
           if (w % 16 || h % 16) throw new UsageError(`--width ${w} / --height ${h}: FLUX sizes are multiples of 16 pixels`);
           const steps = opts.sampleSteps === undefined ? (teacher.config.guidanceEmbed ? 28 : 4) : intAtLeast('--sample-steps', opts.sampleSteps as string);
           drawing(count);
-          const drawn = await drawFluxSamples(device, teacher, await readEmbeddings(files, teacher), count, h / 16, w / 16, config.seed, steps, progress('samples', count));
+          const drawn = await drawFluxSamples(
+            device,
+            teacher,
+            await readEmbeddings(files, teacher),
+            count,
+            h / 16,
+            w / 16,
+            config.seed,
+            steps,
+            progress('samples', count),
+          );
           mkdirSync(dirname(run.data), { recursive: true });
           await writeFluxSamples(run.data, drawn, teacher.config);
         }
@@ -155,7 +185,10 @@ Examples:
       }
       let trainable = 0;
       for (const t of student.params.values()) trainable += t.numel;
-      say(`distilling ${describeAttention(run.attention)} from ${run.teacher}: ${trainable.toLocaleString('en')} of ${job.teacherWeights.parameterCount.toLocaleString('en')} parameters train; ${job.data.count} teacher samples; L_attn on layers ${config.attnLayers.join(', ')}; ${device.adapter.name}`, { event: 'start', steps: config.steps, trainable, adapter: device.adapter.name, attention: run.attention });
+      say(
+        `distilling ${describeAttention(run.attention)} from ${run.teacher}: ${trainable.toLocaleString('en')} of ${job.teacherWeights.parameterCount.toLocaleString('en')} parameters train; ${job.data.count} teacher samples; L_attn on layers ${config.attnLayers.join(', ')}; ${device.adapter.name}`,
+        { event: 'start', steps: config.steps, trainable, adapter: device.adapter.name, attention: run.attention },
+      );
       const samples = async (step: number) => {
         const file = await job.sampleGrid?.(step);
         if (file) say(`wrote ${file}`, { event: 'samples', step, file });
@@ -169,7 +202,10 @@ Examples:
         sampleEvery,
         checkpoint: () => saveTrainingCheckpoint(ckpt, trainer, record),
         samples,
-        describe: (r) => [`loss ${r.loss.toFixed(4)}  (fm ${r.fm.toFixed(4)}  pred ${r.pred.toFixed(5)}  attn ${r.attn.toFixed(5)})`, { loss: r.loss, fm: r.fm, pred: r.pred, attn: r.attn }],
+        describe: (r) => [
+          `loss ${r.loss.toFixed(4)}  (fm ${r.fm.toFixed(4)}  pred ${r.pred.toFixed(5)}  attn ${r.attn.toFixed(5)})`,
+          { loss: r.loss, fm: r.fm, pred: r.pred, attn: r.attn },
+        ],
         say,
       });
       await job.writeStudent(studentFile, `distilled ${trainer.step} steps from ${basename(run.teacher)} by cleardit distill`);

@@ -37,10 +37,16 @@ Examples:
       const output = String(opts.output);
       checkOutputPath('--output', output, opts.overwrite === true);
       const model = opts.model as string | undefined;
-      for (const [flag, v] of [['--model', model], ['--clip', opts.clip], ['--t5', opts.t5]] as const)
+      for (const [flag, v] of [
+        ['--model', model],
+        ['--clip', opts.clip],
+        ['--t5', opts.t5],
+      ] as const)
         if (typeof v === 'string' && !existsSync(v)) throw new UsageError(`${flag} ${v}: no such file or folder`);
       const [clip, t5] = [opts.clip as string | undefined, opts.t5 as string | undefined];
-      const parts = model ? fluxParts(model, { clip, t5 }) : { transformer: '', clip: clip ? findTextEncoder(clip, 'clip') : undefined, t5: t5 ? findTextEncoder(t5, 't5') : undefined };
+      const parts = model
+        ? fluxParts(model, { clip, t5 })
+        : { transformer: '', clip: clip ? findTextEncoder(clip, 'clip') : undefined, t5: t5 ? findTextEncoder(t5, 't5') : undefined };
       const asked = opts.maxSequenceLength === undefined ? undefined : positiveInt('--max-sequence-length', opts.maxSequenceLength as string);
       const length = model ? await sequenceLengthFor(parts.transformer, asked) : (asked ?? defaultSequenceLength(true));
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
@@ -50,7 +56,13 @@ Examples:
       await writeSafetensorsFile(
         output,
         { txt: { dtype: 'F32', shape: [e.T, e.txt.length / e.T], data: e.txt }, y: { dtype: 'F32', shape: [e.y.length], data: e.y } },
-        { prompt: String(opts.prompt), max_sequence_length: String(length), clip: basename(enc.clip.encoder), t5: basename(enc.t5.encoder), content: 'FLUX text conditioning (cleardit encode): txt = T5 last_hidden_state, y = CLIP pooler_output' },
+        {
+          prompt: String(opts.prompt),
+          max_sequence_length: String(length),
+          clip: basename(enc.clip.encoder),
+          t5: basename(enc.t5.encoder),
+          content: 'FLUX text conditioning (cleardit encode): txt = T5 last_hidden_state, y = CLIP pooler_output',
+        },
         { overwrite: opts.overwrite === true },
       );
       say(`wrote ${output}: txt [${e.T}, ${e.txt.length / e.T}], y [${e.y.length}]`);

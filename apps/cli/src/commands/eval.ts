@@ -61,8 +61,12 @@ async function loadDit(device: Device, path: string): Promise<DitTransformer> {
 const fmt = (v: number | undefined, digits: number) => (v === undefined ? '—' : v.toFixed(digits));
 
 export function markdownTable(rows: Row[]): string {
-  const head = '| resolution | model | attention | prediction MSE vs teacher | PSNR vs teacher (dB) | class accuracy | FD vs teacher | FD vs held-out digits | ms / sample |\n|---|---|---|---|---|---|---|---|---|';
-  const lines = rows.map((r) => `| ${32 * r.scale}² (${r.samples}) | ${r.kind === 'teacher' ? 'teacher' : `${r.kind} ${r.model}`} | ${r.attention} | ${fmt(r.predMse, 5)} | ${fmt(r.psnr, 2)} | ${(100 * r.accuracy).toFixed(1)}% | ${fmt(r.fdTeacher, 2)} | ${fmt(r.fdReal, 2)} | ${r.msPerSample.toFixed(0)} |`);
+  const head =
+    '| resolution | model | attention | prediction MSE vs teacher | PSNR vs teacher (dB) | class accuracy | FD vs teacher | FD vs held-out digits | ms / sample |\n|---|---|---|---|---|---|---|---|---|';
+  const lines = rows.map(
+    (r) =>
+      `| ${32 * r.scale}² (${r.samples}) | ${r.kind === 'teacher' ? 'teacher' : `${r.kind} ${r.model}`} | ${r.attention} | ${fmt(r.predMse, 5)} | ${fmt(r.psnr, 2)} | ${(100 * r.accuracy).toFixed(1)}% | ${fmt(r.fdTeacher, 2)} | ${fmt(r.fdReal, 2)} | ${r.msPerSample.toFixed(0)} |`,
+  );
   return `${head}\n${lines.join('\n')}\n`;
 }
 
@@ -95,10 +99,12 @@ Example:
     )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const json = opts.json === true;
-      const say = (line: string, event: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`));
+      const say = (line: string, event: Record<string, unknown>) =>
+        json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`);
       const out = String(opts.out);
       const overwrite = opts.overwrite === true;
-      for (const [flag, f] of [['--out', out], ['--out', `${out}.json`], ...(opts.picture ? [['--picture', String(opts.picture)]] : [])]) checkOutputPath(flag, f, overwrite);
+      for (const [flag, f] of [['--out', out], ['--out', `${out}.json`], ...(opts.picture ? [['--picture', String(opts.picture)]] : [])])
+        checkOutputPath(flag, f, overwrite);
       const scales = positiveNumbers('--scales', String(opts.scales).split(','), true);
       const samples = intAtLeast('--samples', opts.samples as string, 10);
       const cfg = numberIn('--cfg-scale', opts.cfgScale as string, 0, 100);
@@ -133,7 +139,16 @@ Example:
           const scored = await predict(device, classifier.weights, toClassifierSize(drawn.images, side));
           const features = gaussianOf(scored.features, 64);
           if (e.kind === 'teacher') ref = { images: drawn.images, features };
-          const row: Row = { model: e.name, kind: e.kind, attention: describeAttention(e.dit.attention), scale, samples: n, accuracy: accuracy(scored.classes, labels), fdReal: frechetDistance(features, real), msPerSample: drawn.msPerSample };
+          const row: Row = {
+            model: e.name,
+            kind: e.kind,
+            attention: describeAttention(e.dit.attention),
+            scale,
+            samples: n,
+            accuracy: accuracy(scored.classes, labels),
+            fdReal: frechetDistance(features, real),
+            msPerSample: drawn.msPerSample,
+          };
           if (e.kind !== 'teacher') {
             row.psnr = meanPsnr(drawn.images, ref!.images, side * side);
             row.fdTeacher = frechetDistance(features, ref!.features);
@@ -141,12 +156,19 @@ Example:
           }
           if (scale === scales[0]) first.push(drawn.images.slice(0, 10 * side * side));
           rows.push(row);
-          say(`${side}²  ${row.kind.padEnd(9)} ${row.attention.padEnd(22)} accuracy ${(100 * row.accuracy).toFixed(1)}%  FD(teacher) ${fmt(row.fdTeacher, 2)}  PSNR ${fmt(row.psnr, 2)}  MSE ${fmt(row.predMse, 5)}  ${row.msPerSample.toFixed(0)} ms/sample  (${((performance.now() - t0) / 1000).toFixed(0)} s)`, { event: 'row', ...row });
+          say(
+            `${side}²  ${row.kind.padEnd(9)} ${row.attention.padEnd(22)} accuracy ${(100 * row.accuracy).toFixed(1)}%  FD(teacher) ${fmt(row.fdTeacher, 2)}  PSNR ${fmt(row.psnr, 2)}  MSE ${fmt(row.predMse, 5)}  ${row.msPerSample.toFixed(0)} ms/sample  (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+            { event: 'row', ...row },
+          );
         }
       }
       const header = `Classifier: ${(100 * classifier.heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits. Adapter: ${device.adapter.name}. Samples: Euler 20 steps, CFG ${cfg}, class i mod 10, noise seed i.\n\n`;
       await writeFileAtomic(out, new TextEncoder().encode(header + markdownTable(rows)), { overwrite });
-      await writeFileAtomic(`${out}.json`, new TextEncoder().encode(JSON.stringify({ adapter: device.adapter.name, classifierHeldOutAccuracy: classifier.heldOutAccuracy, rows }, null, 2)), { overwrite });
+      await writeFileAtomic(
+        `${out}.json`,
+        new TextEncoder().encode(JSON.stringify({ adapter: device.adapter.name, classifierHeldOutAccuracy: classifier.heldOutAccuracy, rows }, null, 2)),
+        { overwrite },
+      );
       say(`wrote ${out} and ${out}.json`, { event: 'done', file: out });
       if (opts.picture) {
         // rows: teacher, the first zero-shot twin, the first student; columns: digits 0–9
@@ -156,7 +178,22 @@ Example:
         const width = grids[0].width;
         const pixels = new Uint8Array(width * side * grids.length);
         grids.forEach((g, i) => pixels.set(g.pixels, i * g.pixels.length));
-        await writePng(String(opts.picture), encodePng(pixels, width, side * grids.length, { parameters: `rows: ${entries.slice(0, 3).map((e) => `${e.kind} (${describeAttention(e.dit.attention)})`).join(', ')}; digits 0-9, the same noise per column` }, 1), overwrite);
+        await writePng(
+          String(opts.picture),
+          encodePng(
+            pixels,
+            width,
+            side * grids.length,
+            {
+              parameters: `rows: ${entries
+                .slice(0, 3)
+                .map((e) => `${e.kind} (${describeAttention(e.dit.attention)})`)
+                .join(', ')}; digits 0-9, the same noise per column`,
+            },
+            1,
+          ),
+          overwrite,
+        );
         say(`wrote ${opts.picture}`, { event: 'picture', file: opts.picture });
       }
       device.destroy();

@@ -37,7 +37,9 @@ Examples:
       }
       const g = (x: number) => (x / 1e9).toFixed(1);
       console.log(`Attention GFLOPs per layer (T = ${text}, width ${width}):`);
-      console.log(`${'resolution'.padStart(10)} ${'tokens'.padStart(8)} ${'r'.padStart(4)} ${'full'.padStart(12)} ${'CLEAR'.padStart(10)} ${'CLEAR/full'.padStart(10)}`);
+      console.log(
+        `${'resolution'.padStart(10)} ${'tokens'.padStart(8)} ${'r'.padStart(4)} ${'full'.padStart(12)} ${'CLEAR'.padStart(10)} ${'CLEAR/full'.padStart(10)}`,
+      );
       for (const row of rows)
         console.log(
           `${String(row.resolution).padStart(10)} ${String((row.resolution / 16) ** 2).padStart(8)} ${String(row.radius).padStart(4)} ${g(row.fullFlops).padStart(12)} ${g(row.clearFlops).padStart(10)} ${((100 * row.clearFlops) / row.fullFlops).toFixed(2).padStart(9)}%`,

@@ -15,9 +15,12 @@ export function generateCommand(program: Command): void {
   program
     .command('generate')
     .description('generate an image with a DiT or FLUX checkpoint, full or CLEAR attention')
-    .option('-m, --model <path>', `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names)`)
+    .option(
+      '-m, --model <path>',
+      `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names)`,
+    )
     .option('--vae <path>', 'VAE decoder checkpoint for latent models (FLUX: ae.safetensors; DiT: an SD VAE); digit models need none')
-    .option('-p, --prompt <text>', 'FLUX: the prompt, encoded by the folder\'s CLIP and T5 (or --clip, --t5)')
+    .option('-p, --prompt <text>', "FLUX: the prompt, encoded by the folder's CLIP and T5 (or --clip, --t5)")
     .option('--clip <dir>', 'FLUX: the CLIP-L text encoder (text_encoder/ + tokenizer/, or a FLUX folder), beside a BFL file')
     .option('--t5 <dir>', 'FLUX: the T5-XXL encoder (text_encoder_2/ + tokenizer_2/, or a FLUX folder), beside a BFL file')
     .option('--max-sequence-length <n>', 'FLUX: T5 tokens (default 512 for dev, 256 for schnell, as diffusers)')
@@ -26,7 +29,7 @@ export function generateCommand(program: Command): void {
     .option('-s, --seed <n>', 'noise seed: the same seed gives the same image in Node and in browsers', '42')
     .option('-b, --batch-count <n>', 'images in one batched run, from seeds s, s+1, …; written as NAME-0.png … (at most 64)', '1')
     .option('--grid', 'write a batch as one grid PNG instead of one file per image')
-    .option('-W, --width <px>', 'image width in pixels (default: the model\'s native size)')
+    .option('-W, --width <px>', "image width in pixels (default: the model's native size)")
     .option('-H, --height <px>', 'image height in pixels')
     .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
     .option('--cfg-scale <s>', 'DiT classifier-free guidance scale, ≤ 1 turns it off (digits 2, DiT 4)')
@@ -85,7 +88,9 @@ Examples:
         prompt = await encodePrompt(device, textEncoders(parts, spec.model), spec.prompt, length, (line) => report.info(line));
       }
       const p = await loadPipeline(device, spec);
-      report.info(`model: ${p.name}${spec.bundled ? ' (bundled)' : ''}${p.about ? ` — ${p.about}` : ''}; attention: ${describeAttention(attentionOf(p, spec))}`);
+      report.info(
+        `model: ${p.name}${spec.bundled ? ' (bundled)' : ''}${p.about ? ` — ${p.about}` : ''}; attention: ${describeAttention(attentionOf(p, spec))}`,
+      );
       report.info(`adapter: ${device.adapter.name} (${device.adapter.reason})`);
       const loaded = performance.now();
       // what the first step compiled, what the others did (nothing, when kernels take their values as
@@ -109,10 +114,21 @@ Examples:
       if (B > 1 && spec.grid) {
         const cols = Math.ceil(Math.sqrt(B));
         const sheet = tile(g.pictures, g.width, g.height, g.channels, cols);
-        await writePng(spec.output, encodePng(sheet.pixels, sheet.width, sheet.height, textFor(`${spec.seed}-${spec.seed + B - 1}`, B), g.channels), spec.overwrite);
-      } else for (let i = 0; i < B; i++) await writePng(paths[i], encodePng(g.pictures[i], g.width, g.height, textFor(spec.seed + i, 1), g.channels), spec.overwrite);
+        await writePng(
+          spec.output,
+          encodePng(sheet.pixels, sheet.width, sheet.height, textFor(`${spec.seed}-${spec.seed + B - 1}`, B), g.channels),
+          spec.overwrite,
+        );
+      } else
+        for (let i = 0; i < B; i++)
+          await writePng(paths[i], encodePng(g.pictures[i], g.width, g.height, textFor(spec.seed + i, 1), g.channels), spec.overwrite);
       if (spec.saveLatent && g.latent)
-        await writeSafetensorsFile(spec.saveLatent, { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } }, { parameters: textFor(spec.seed, B).parameters }, { overwrite: spec.overwrite });
+        await writeSafetensorsFile(
+          spec.saveLatent,
+          { latent: { dtype: 'F32', shape: [...g.latent.shape], data: await g.latent.toFloat32() } },
+          { parameters: textFor(spec.seed, B).parameters },
+          { overwrite: spec.overwrite },
+        );
       report.done(paths.join(', '), { width: g.width, height: g.height, files: paths });
       if (verbose && !spec.json) {
         const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

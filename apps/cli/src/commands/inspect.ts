@@ -45,8 +45,10 @@ Example:
       if (plan.missing.length) problems.push(`${plan.missing.length} missing tensor(s)`);
       if (plan.shapeErrors.length) problems.push(`${plan.shapeErrors.length} wrong shape(s)`);
       if (plan.unexpected.length) problems.push(`${plan.unexpected.length} unexpected tensor(s)`);
-      if (plan.largestTensorBytes > binding) problems.push(`largest weight ${fmtBytes(plan.largestTensorBytes)} exceeds the ${fmtBytes(binding)} binding limit`);
-      if (budget !== undefined && plan.bytes > budget) problems.push(`needs ${fmtBytes(plan.bytes)}, ${device.adapter.name} has ${fmtBytes(budget)} for weights`);
+      if (plan.largestTensorBytes > binding)
+        problems.push(`largest weight ${fmtBytes(plan.largestTensorBytes)} exceeds the ${fmtBytes(binding)} binding limit`);
+      if (budget !== undefined && plan.bytes > budget)
+        problems.push(`needs ${fmtBytes(plan.bytes)}, ${device.adapter.name} has ${fmtBytes(budget)} for weights`);
       const report = {
         file: src.name,
         family: det.family,
@@ -72,8 +74,14 @@ Example:
         console.log(`${src.name}`);
         console.log(`  family      ${det.family} (${det.naming} names)`);
         console.log(`  config      ${JSON.stringify(det.config)}`);
-        console.log(`  parameters  ${plan.parameters.toLocaleString('en-US')} in ${report.tensors} tensors (${Object.entries(plan.dtypes).map(([k, v]) => `${v} ${k}`).join(', ')})`);
-        console.log(`  needs       ${b(plan.bytes)} on ${device.adapter.name}, ${plan.kept16} Linear weights kept in 16 bits (available: ${budget === undefined ? 'unknown' : b(budget)}; largest tensor ${b(plan.largestTensorBytes)}, binding limit ${b(binding)})`);
+        console.log(
+          `  parameters  ${plan.parameters.toLocaleString('en-US')} in ${report.tensors} tensors (${Object.entries(plan.dtypes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')})`,
+        );
+        console.log(
+          `  needs       ${b(plan.bytes)} on ${device.adapter.name}, ${plan.kept16} Linear weights kept in 16 bits (available: ${budget === undefined ? 'unknown' : b(budget)}; largest tensor ${b(plan.largestTensorBytes)}, binding limit ${b(binding)})`,
+        );
         console.log(`  missing     ${plan.missing.length ? plan.missing.join(', ') : 'none'}`);
         console.log(`  unexpected  ${plan.unexpected.length ? plan.unexpected.join(', ') : 'none'}`);
         if (plan.shapeErrors.length) console.log(`  shapes      ${plan.shapeErrors.join('; ')}`);

@@ -53,8 +53,13 @@ Example:
     .action(async (opts: Record<string, string>, cmd: Command) => {
       if (!existsSync(opts.models)) throw new UsageError(`--models ${opts.models}: no such folder`);
       const ids = modelIds(opts.models);
-      if (!ids.includes(opts.defaultModel)) throw new UsageError(`--default-model ${opts.defaultModel}: not in ${opts.models} (it has ${ids.join(', ') || 'no models'})`);
-      const limits = { maxN: intAtLeast('--max-n', opts.maxN), maxSize: intAtLeast('--max-size', opts.maxSize), maxSteps: intAtLeast('--max-steps', opts.maxSteps) };
+      if (!ids.includes(opts.defaultModel))
+        throw new UsageError(`--default-model ${opts.defaultModel}: not in ${opts.models} (it has ${ids.join(', ') || 'no models'})`);
+      const limits = {
+        maxN: intAtLeast('--max-n', opts.maxN),
+        maxSize: intAtLeast('--max-size', opts.maxSize),
+        maxSteps: intAtLeast('--max-steps', opts.maxSteps),
+      };
       // with --redis the workers hold the models and the GPU; this process only validates and queues
       let backend: JobBackend;
       let device: Device | undefined;
@@ -74,7 +79,10 @@ Example:
         for (const sig of ['SIGINT', 'SIGTERM'] as const)
           process.once(sig, () => {
             process.stderr.write('cleardit serve: stopping\n');
-            void app.close().then(() => backend.close()).then(resolve);
+            void app
+              .close()
+              .then(() => backend.close())
+              .then(resolve);
           });
       });
       device?.destroy();

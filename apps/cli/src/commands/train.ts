@@ -63,7 +63,8 @@ Examples:
         seed: int('seed', opts.seed as string, 0),
       };
       let arch = { width: int('width', opts.width as string), depth: int('depth', opts.depth as string), heads: int('heads', opts.heads as string) };
-      if (arch.width % arch.heads || (arch.width / arch.heads) % 4) throw new UsageError(`--width ${arch.width} / --heads ${arch.heads}: the head size must be a multiple of 4`);
+      if (arch.width % arch.heads || (arch.width / arch.heads) % 4)
+        throw new UsageError(`--width ${arch.width} / --heads ${arch.heads}: the head size must be a multiple of 4`);
       const every = int('checkpoint-every', opts.checkpointEvery as string);
       const sampleEvery = int('sample-every', opts.sampleEvery as string, 0);
       if (opts.resume) {
@@ -74,7 +75,8 @@ Examples:
       } else if (existsSync(ckpt)) throw new UsageError(`${ckpt} exists: pass --resume to continue that run, or choose another --out`);
       mkdirSync(out, { recursive: true });
       const json = opts.json === true;
-      const say = (line: string, event: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`));
+      const say = (line: string, event: Record<string, unknown>) =>
+        json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`);
 
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const dc = teacherConfig(arch.width, arch.depth, arch.heads);
@@ -87,7 +89,10 @@ Examples:
         await loadTrainingCheckpoint(ckpt, trainer);
         say(`resuming ${ckpt} at step ${trainer.step}/${config.steps}`, { event: 'resume', step: trainer.step });
       }
-      say(`training the digit teacher: DiT width ${arch.width}, depth ${arch.depth}, ${arch.heads} heads, ${weights.parameterCount.toLocaleString('en')} parameters; ${train.labels.length} digits; ${device.adapter.name}`, { event: 'start', ...arch, steps: config.steps, adapter: device.adapter.name });
+      say(
+        `training the digit teacher: DiT width ${arch.width}, depth ${arch.depth}, ${arch.heads} heads, ${weights.parameterCount.toLocaleString('en')} parameters; ${train.labels.length} digits; ${device.adapter.name}`,
+        { event: 'start', ...arch, steps: config.steps, adapter: device.adapter.name },
+      );
 
       const samples = async (step: number) => {
         const labels = Array.from({ length: 10 }, (_, i) => i);
@@ -99,7 +104,11 @@ Examples:
         const g = gridPixels(await img.toFloat32(), 10);
         img.dispose();
         const file = join(out, `samples-${step}.png`);
-        await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1), true);
+        await writePng(
+          file,
+          encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1),
+          true,
+        );
         say(`wrote ${file}`, { event: 'samples', step, file });
       };
       const seconds = await trainingLoop({
@@ -115,7 +124,21 @@ Examples:
       });
       const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
       for (const [k, t] of trainer.ema.tensors) tensors[k] = { dtype: 'F32', shape: [...t.shape], data: await t.toFloat32() };
-      const meta = { config: JSON.stringify({ input_size: 32, patch_size: 2, in_channels: 1, hidden_size: arch.width, depth: arch.depth, num_heads: arch.heads, mlp_ratio: 4, num_classes: 10, learn_sigma: false }), prediction: 'flow', trained: `${trainer.step} steps, cleardit train` };
+      const meta = {
+        config: JSON.stringify({
+          input_size: 32,
+          patch_size: 2,
+          in_channels: 1,
+          hidden_size: arch.width,
+          depth: arch.depth,
+          num_heads: arch.heads,
+          mlp_ratio: 4,
+          num_classes: 10,
+          learn_sigma: false,
+        }),
+        prediction: 'flow',
+        trained: `${trainer.step} steps, cleardit train`,
+      };
       const file = join(out, 'teacher.safetensors');
       await writeSafetensorsFile(file, tensors, meta, { overwrite: true });
       say(`wrote ${file} (EMA weights) after ${seconds.toFixed(1)} s`, { event: 'done', step: trainer.step, file });

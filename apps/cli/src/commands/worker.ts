@@ -19,8 +19,8 @@ export function workerCommand(program: Command): void {
     .command('worker')
     .description('run generation jobs from a Redis queue (filled by cleardit serve --redis)')
     .requiredOption('--redis <url>', 'the Redis the server queues on (redis://host:port)')
-    .option('--models <dir>', 'the models folder (the same files as the server\'s)', join(cliRoot(), 'models'))
-    .option('--lock-seconds <n>', 'how long a job stays this worker\'s without a heartbeat; after a crash, the wait before another worker takes it', '30')
+    .option('--models <dir>', "the models folder (the same files as the server's)", join(cliRoot(), 'models'))
+    .option('--lock-seconds <n>', "how long a job stays this worker's without a heartbeat; after a crash, the wait before another worker takes it", '30')
     .addHelpText(
       'after',
       `

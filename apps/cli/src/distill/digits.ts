@@ -30,13 +30,31 @@ export const sampleSeed = (seed: number, i: number) => derivedSeed(seed, 0x5a, i
 export const DISTILL_DATA_CFG = 1;
 
 /** Draws `count` samples from the teacher (class i mod 10, Euler 20 steps, guidance `cfg`), `batch` at a time. */
-export async function drawTeacherSamples(device: Device, teacher: DitTransformer, count: number, seed: number, cfg: number, onBatch: (done: number) => void, batch = 50): Promise<DigitSamples> {
+export async function drawTeacherSamples(
+  device: Device,
+  teacher: DitTransformer,
+  count: number,
+  seed: number,
+  cfg: number,
+  onBatch: (done: number) => void,
+  batch = 50,
+): Promise<DigitSamples> {
   const per = 32 * 32;
-  const out: DigitSamples = { x0: new Float32Array(count * per), noise: new Float32Array(count * per), labels: Int32Array.from({ length: count }, (_, i) => i % 10) };
+  const out: DigitSamples = {
+    x0: new Float32Array(count * per),
+    noise: new Float32Array(count * per),
+    labels: Int32Array.from({ length: count }, (_, i) => i % 10),
+  };
   for (let s = 0; s < count; s += batch) {
     const idx = Array.from({ length: Math.min(batch, count - s) }, (_, j) => s + j);
     const noise = digitNoise(idx.map((i) => sampleSeed(seed, i)));
-    const x = await sampleDigits(device, teacher, idx.map((i) => out.labels[i]), noise, { cfg });
+    const x = await sampleDigits(
+      device,
+      teacher,
+      idx.map((i) => out.labels[i]),
+      noise,
+      { cfg },
+    );
     out.x0.set(await x.toFloat32(), s * per);
     out.noise.set(noise, s * per);
     x.dispose();
@@ -49,7 +67,11 @@ export async function writeDigitSamples(path: string, d: DigitSamples, cfg: numb
   const n = d.labels.length;
   await writeSafetensorsFile(
     path,
-    { x0: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.x0 }, noise: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.noise }, labels: { dtype: 'F32', shape: [n], data: Float32Array.from(d.labels) } },
+    {
+      x0: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.x0 },
+      noise: { dtype: 'F32', shape: [n, 1, 32, 32], data: d.noise },
+      labels: { dtype: 'F32', shape: [n], data: Float32Array.from(d.labels) },
+    },
     { ...about, cfg: String(cfg), content: `teacher samples for CLEAR distillation: x0 (Euler 20 steps, CFG ${cfg}, from noise), class labels` },
     { overwrite: false },
   );
@@ -93,7 +115,12 @@ export function digitSampleSet(d: DigitSamples, seed: number, dropLabel = 0.1, n
 export const tappedDit =
   (dit: DitTransformer): TappedModel<number[]> =>
   (xt, sigma, labels, tap) =>
-    dit.forward(xt, sigma.map((s) => 1000 * s), labels, { attention: tap });
+    dit.forward(
+      xt,
+      sigma.map((s) => 1000 * s),
+      labels,
+      { attention: tap },
+    );
 
 /** Every weight, row-block ones assembled, as f32 safetensors entries (a student file holds whole weights). */
 export async function weightsAsF32(device: Device, w: Weights): Promise<Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>> {
@@ -111,6 +138,21 @@ export async function weightsAsF32(device: Device, w: Weights): Promise<Record<s
 export async function writeDigitModel(path: string, dit: DitTransformer, attention: AttentionMode, trained: string, overwrite: boolean): Promise<void> {
   const c = dit.config;
   const tensors = await weightsAsF32(dit.device, dit.weights);
-  const config = { input_size: c.inputSize, patch_size: c.patchSize, in_channels: c.inChannels, hidden_size: c.hiddenSize, depth: c.depth, num_heads: c.numHeads, mlp_ratio: c.mlpRatio, num_classes: c.numClasses, learn_sigma: c.learnSigma };
-  await writeSafetensorsFile(path, tensors, { config: JSON.stringify(config), prediction: 'flow', attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` }, { overwrite });
+  const config = {
+    input_size: c.inputSize,
+    patch_size: c.patchSize,
+    in_channels: c.inChannels,
+    hidden_size: c.hiddenSize,
+    depth: c.depth,
+    num_heads: c.numHeads,
+    mlp_ratio: c.mlpRatio,
+    num_classes: c.numClasses,
+    learn_sigma: c.learnSigma,
+  };
+  await writeSafetensorsFile(
+    path,
+    tensors,
+    { config: JSON.stringify(config), prediction: 'flow', attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` },
+    { overwrite },
+  );
 }

@@ -38,7 +38,14 @@ export function tappedFlux(flux: FluxTransformer, height: number, width: number,
     const B = sigma.length;
     const d = flux.device;
     return flux.forward(
-      { img: xt, imgIds: ids, txt: tensor(d, cond.txt, [B, textLength, c.contextInDim]), y: tensor(d, cond.y, [B, c.vecInDim]), timesteps: [...sigma], guidance: c.guidanceEmbed ? sigma.map(() => RECIPE_GUIDANCE) : undefined },
+      {
+        img: xt,
+        imgIds: ids,
+        txt: tensor(d, cond.txt, [B, textLength, c.contextInDim]),
+        y: tensor(d, cond.y, [B, c.vecInDim]),
+        timesteps: [...sigma],
+        guidance: c.guidanceEmbed ? sigma.map(() => RECIPE_GUIDANCE) : undefined,
+      },
       { attention: tap },
     );
   };
@@ -73,22 +80,42 @@ export async function readEmbeddings(paths: readonly string[], flux: FluxTransfo
       for (const k of ['txt', 'y']) if (!r.has(k)) throw new UsageError(`--embeddings ${p}: no tensor '${k}'`);
       const ts = r.info('txt').shape;
       const T = ts[ts.length - 2];
-      if (ts[ts.length - 1] !== flux.config.contextInDim) throw new UsageError(`--embeddings ${p}: 'txt' is [${ts.join(',')}], expected [T, ${flux.config.contextInDim}]`);
+      if (ts[ts.length - 1] !== flux.config.contextInDim)
+        throw new UsageError(`--embeddings ${p}: 'txt' is [${ts.join(',')}], expected [T, ${flux.config.contextInDim}]`);
       out.push({ txt: await r.readF32('txt'), y: await r.readF32('y'), T });
     } finally {
       await r.close();
     }
   }
-  if (new Set(out.map((e) => e.T)).size > 1) throw new UsageError(`--embeddings: the files have different text lengths (${out.map((e) => e.T).join(', ')}); a batch needs one`);
+  if (new Set(out.map((e) => e.T)).size > 1)
+    throw new UsageError(`--embeddings: the files have different text lengths (${out.map((e) => e.T).join(', ')}); a batch needs one`);
   return out;
 }
 
 /** Draws `count` teacher latents, prompt i mod E, noise from sampleSeed(seed, i), `steps` Euler steps. */
-export async function drawFluxSamples(device: Device, teacher: FluxTransformer, prompts: { txt: Float32Array; y: Float32Array; T: number }[], count: number, height: number, width: number, seed: number, steps: number, onSample: (done: number) => void): Promise<FluxSamples> {
+export async function drawFluxSamples(
+  device: Device,
+  teacher: FluxTransformer,
+  prompts: { txt: Float32Array; y: Float32Array; T: number }[],
+  count: number,
+  height: number,
+  width: number,
+  seed: number,
+  steps: number,
+  onSample: (done: number) => void,
+): Promise<FluxSamples> {
   const c = teacher.config;
   const N = height * width;
   const T = prompts[0].T;
-  const s: FluxSamples = { height, width, count, textLength: T, x0: new Float32Array(count * N * c.inChannels), txt: new Float32Array(count * T * c.contextInDim), y: new Float32Array(count * c.vecInDim) };
+  const s: FluxSamples = {
+    height,
+    width,
+    count,
+    textLength: T,
+    x0: new Float32Array(count * N * c.inChannels),
+    txt: new Float32Array(count * T * c.contextInDim),
+    y: new Float32Array(count * c.vecInDim),
+  };
   const ids = imageIds(height, width);
   const schedule = fluxSchedule({ steps, imageSeqLen: N, shift: c.guidanceEmbed });
   for (let i = 0; i < count; i++) {
@@ -123,7 +150,11 @@ export async function writeFluxSamples(path: string, s: FluxSamples, config: { i
       txt: { dtype: 'F32', shape: [s.count, s.textLength, config.contextInDim], data: s.txt },
       y: { dtype: 'F32', shape: [s.count, config.vecInDim], data: s.y },
     },
-    { height: String(s.height), width: String(s.width), content: 'FLUX teacher samples for CLEAR distillation: packed latents x0, prompt embeddings txt and y' },
+    {
+      height: String(s.height),
+      width: String(s.width),
+      content: 'FLUX teacher samples for CLEAR distillation: packed latents x0, prompt embeddings txt and y',
+    },
     { overwrite: false },
   );
 }
@@ -131,12 +162,16 @@ export async function writeFluxSamples(path: string, s: FluxSamples, config: { i
 export async function readFluxSamples(path: string, config: { inChannels: number; contextInDim: number; vecInDim: number }): Promise<FluxSamples> {
   const r = await SafetensorsReader.open(await FileSource.open(path));
   try {
-    for (const k of ['x0', 'txt', 'y']) if (!r.has(k)) throw new UsageError(`--data ${path}: no tensor '${k}' (not a FLUX data file written by cleardit distill)`);
+    for (const k of ['x0', 'txt', 'y'])
+      if (!r.has(k)) throw new UsageError(`--data ${path}: no tensor '${k}' (not a FLUX data file written by cleardit distill)`);
     const [n, N, inC] = r.info('x0').shape;
     const [, T, ctx] = r.info('txt').shape;
     const height = Number(r.metadata.height);
     const width = Number(r.metadata.width);
-    if (inC !== config.inChannels || ctx !== config.contextInDim || height * width !== N) throw new UsageError(`--data ${path}: x0 [${r.info('x0').shape.join(',')}] and txt [${r.info('txt').shape.join(',')}] do not fit this FLUX model (in ${config.inChannels}, context ${config.contextInDim}, grid ${height}×${width})`);
+    if (inC !== config.inChannels || ctx !== config.contextInDim || height * width !== N)
+      throw new UsageError(
+        `--data ${path}: x0 [${r.info('x0').shape.join(',')}] and txt [${r.info('txt').shape.join(',')}] do not fit this FLUX model (in ${config.inChannels}, context ${config.contextInDim}, grid ${height}×${width})`,
+      );
     return { height, width, count: n, textLength: T, x0: await r.readF32('x0'), txt: await r.readF32('txt'), y: await r.readF32('y') };
   } finally {
     await r.close();

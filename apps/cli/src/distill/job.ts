@@ -4,7 +4,16 @@
 import { join } from 'node:path';
 import type { Device } from '@cleardit/tensor';
 import { writeSafetensorsFile } from '@cleardit/tensor/node';
-import { DitTransformer, FluxTransformer, ditClearPlan, fluxClearPlan, describeAttention, type AttentionMode, type ClearTrainingPlan, type Weights } from '@cleardit/models';
+import {
+  DitTransformer,
+  FluxTransformer,
+  ditClearPlan,
+  fluxClearPlan,
+  describeAttention,
+  type AttentionMode,
+  type ClearTrainingPlan,
+  type Weights,
+} from '@cleardit/models';
 import type { SampleSet, TappedModel } from '@cleardit/distill';
 import { encodePng, writePng } from '../generate/png.js';
 import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
@@ -23,7 +32,14 @@ export interface DistillJob<C> {
   writeStudent(file: string, trained: string): Promise<void>;
 }
 
-export function digitJob(device: Device, teacher: DitTransformer, data: DigitSamples, attention: AttentionMode, out: string, seed: number): DistillJob<number[]> {
+export function digitJob(
+  device: Device,
+  teacher: DitTransformer,
+  data: DigitSamples,
+  attention: AttentionMode,
+  out: string,
+  seed: number,
+): DistillJob<number[]> {
   let dit: DitTransformer | undefined;
   return {
     teacherWeights: teacher.weights,
@@ -41,7 +57,17 @@ export function digitJob(device: Device, teacher: DitTransformer, data: DigitSam
       const g = gridPixels(await img.toFloat32(), 10);
       img.dispose();
       const file = join(out, `samples-${step}.png`);
-      await writePng(file, encodePng(g.pixels, g.width, g.height, { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` }, 1), true);
+      await writePng(
+        file,
+        encodePng(
+          g.pixels,
+          g.width,
+          g.height,
+          { parameters: `digits 0-9, student ${describeAttention(attention)}, step ${step}, Euler 20 steps, CFG ${DIGIT_CFG}, seed 1 for each` },
+          1,
+        ),
+        true,
+      );
       return file;
     },
     writeStudent: (file, trained) => writeDigitModel(file, dit!, attention, trained, true),
@@ -62,8 +88,26 @@ export function fluxJob(device: Device, teacher: FluxTransformer, data: FluxSamp
     },
     data: fluxSampleSet(data, c),
     async writeStudent(file, trained) {
-      const config = { in_channels: c.inChannels, vec_in_dim: c.vecInDim, context_in_dim: c.contextInDim, hidden_size: c.hiddenSize, mlp_ratio: c.mlpRatio, num_heads: c.numHeads, depth: c.depth, depth_single_blocks: c.depthSingleBlocks, axes_dim: c.axesDim, theta: c.theta, qkv_bias: c.qkvBias, guidance_embed: c.guidanceEmbed };
-      await writeSafetensorsFile(file, await weightsAsF32(device, flux!.weights), { config: JSON.stringify(config), attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` }, { overwrite: true });
+      const config = {
+        in_channels: c.inChannels,
+        vec_in_dim: c.vecInDim,
+        context_in_dim: c.contextInDim,
+        hidden_size: c.hiddenSize,
+        mlp_ratio: c.mlpRatio,
+        num_heads: c.numHeads,
+        depth: c.depth,
+        depth_single_blocks: c.depthSingleBlocks,
+        axes_dim: c.axesDim,
+        theta: c.theta,
+        qkv_bias: c.qkvBias,
+        guidance_embed: c.guidanceEmbed,
+      };
+      await writeSafetensorsFile(
+        file,
+        await weightsAsF32(device, flux!.weights),
+        { config: JSON.stringify(config), attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` },
+        { overwrite: true },
+      );
     },
   };
 }

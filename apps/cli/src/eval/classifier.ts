@@ -15,7 +15,12 @@ export interface Classifier {
   trainedSeconds?: number;
 }
 
-export async function loadOrTrainClassifier(device: Device, path: string, steps: number, say: (line: string, event: Record<string, unknown>) => void): Promise<Classifier> {
+export async function loadOrTrainClassifier(
+  device: Device,
+  path: string,
+  steps: number,
+  say: (line: string, event: Record<string, unknown>) => void,
+): Promise<Classifier> {
   if (existsSync(path)) {
     const r = await SafetensorsReader.open(await FileSource.open(path));
     try {
@@ -36,7 +41,10 @@ export async function loadOrTrainClassifier(device: Device, path: string, steps:
   const weights = await trainClassifier(device, train, cfg, (step, loss) => {
     if (step % 100 === 0 || step === cfg.steps) {
       const s = (performance.now() - t0) / 1000;
-      say(`classifier step ${step}/${cfg.steps}  loss ${loss.toFixed(4)}  ${(step / s).toFixed(2)} it/s  ETA ${(((cfg.steps - step) * s) / step).toFixed(0)} s`, { event: 'classifier-step', step, total: cfg.steps, loss });
+      say(
+        `classifier step ${step}/${cfg.steps}  loss ${loss.toFixed(4)}  ${(step / s).toFixed(2)} it/s  ETA ${(((cfg.steps - step) * s) / step).toFixed(0)} s`,
+        { event: 'classifier-step', step, total: cfg.steps, loss },
+      );
     }
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -44,7 +52,20 @@ export async function loadOrTrainClassifier(device: Device, path: string, steps:
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
   for (const [k, t] of weights) tensors[k] = { dtype: 'F32', shape: [...t.shape], data: await t.toFloat32() };
   mkdirSync(dirname(path), { recursive: true });
-  await writeSafetensorsFile(path, tensors, { held_out_accuracy: String(heldOutAccuracy), trained: `${cfg.steps} steps of ${cfg.batch}, AdamW ${cfg.lr}, seed ${cfg.seed}, ${seconds.toFixed(0)} s`, content: 'digit classifier (cleardit eval)' }, { overwrite: false });
-  say(`classifier: ${(100 * heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits, trained in ${seconds.toFixed(0)} s`, { event: 'classifier-done', heldOutAccuracy, seconds });
+  await writeSafetensorsFile(
+    path,
+    tensors,
+    {
+      held_out_accuracy: String(heldOutAccuracy),
+      trained: `${cfg.steps} steps of ${cfg.batch}, AdamW ${cfg.lr}, seed ${cfg.seed}, ${seconds.toFixed(0)} s`,
+      content: 'digit classifier (cleardit eval)',
+    },
+    { overwrite: false },
+  );
+  say(`classifier: ${(100 * heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits, trained in ${seconds.toFixed(0)} s`, {
+    event: 'classifier-done',
+    heldOutAccuracy,
+    seconds,
+  });
   return { weights, heldOutAccuracy, trainedSeconds: seconds };
 }

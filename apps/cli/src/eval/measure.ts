@@ -14,7 +14,8 @@ export function upscale(images: Float32Array, side: number, f: number): Float32A
   const n = images.length / (side * side);
   const S = side * f;
   const out = new Float32Array(n * S * S);
-  for (let i = 0; i < n; i++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) out[(i * S + y) * S + x] = images[(i * side + Math.floor(y / f)) * side + Math.floor(x / f)];
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) out[(i * S + y) * S + x] = images[(i * side + Math.floor(y / f)) * side + Math.floor(x / f)];
   return out;
 }
 
@@ -25,7 +26,8 @@ export function toClassifierSize(images: Float32Array, side: number): Float32Arr
   const n = images.length / (side * side);
   const out = new Float32Array(n * 1024);
   for (let i = 0; i < n; i++)
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) out[i * 1024 + Math.floor(y / f) * 32 + Math.floor(x / f)] += images[(i * side + y) * side + x] / (f * f);
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) out[i * 1024 + Math.floor(y / f) * 32 + Math.floor(x / f)] += images[(i * side + y) * side + x] / (f * f);
   return out;
 }
 
@@ -52,11 +54,25 @@ export interface Drawn {
 }
 
 /** `labels.length` samples at `side`² pixels, sample i from noise seed `seeds[i]`, `batch` at a time. */
-export async function drawSamples(device: Device, dit: DitTransformer, labels: readonly number[], seeds: readonly number[], side: number, batch: number, cfg: number): Promise<Drawn> {
+export async function drawSamples(
+  device: Device,
+  dit: DitTransformer,
+  labels: readonly number[],
+  seeds: readonly number[],
+  side: number,
+  batch: number,
+  cfg: number,
+): Promise<Drawn> {
   const per = side * side;
   const images = new Float32Array(labels.length * per);
   // warm-up: compile every kernel at this batch and size before timing
-  const warm = await sampleDigits(device, dit, labels.slice(0, Math.min(batch, labels.length)), digitNoise(seeds.slice(0, Math.min(batch, labels.length)), side), { side, steps: 1, cfg });
+  const warm = await sampleDigits(
+    device,
+    dit,
+    labels.slice(0, Math.min(batch, labels.length)),
+    digitNoise(seeds.slice(0, Math.min(batch, labels.length)), side),
+    { side, steps: 1, cfg },
+  );
   await warm.toFloat32();
   warm.dispose();
   const t0 = performance.now();
@@ -73,7 +89,15 @@ export async function drawSamples(device: Device, dit: DitTransformer, labels: r
  * Mean squared difference between two models' velocity predictions on held-out digits x₀ (upscaled to
  * `side`) noised to x_t = (1 − t)·x₀ + t·ε at fixed times t = (i + 0.5)/n and fixed noise.
  */
-export async function predictionMse(device: Device, a: DitTransformer, b: DitTransformer, held: ImageSet, count: number, side: number, batch: number): Promise<number> {
+export async function predictionMse(
+  device: Device,
+  a: DitTransformer,
+  b: DitTransformer,
+  held: ImageSet,
+  count: number,
+  side: number,
+  batch: number,
+): Promise<number> {
   const per = side * side;
   const x0 = upscale(held.images.subarray(0, count * 1024), 32, side / 32);
   let total = 0;
@@ -87,8 +111,16 @@ export async function predictionMse(device: Device, a: DitTransformer, b: DitTra
     const d: Tensor = noGrad(device, () =>
       device.scope(() => {
         const x = tensor(device, xt, [n, 1, side, side]);
-        const va = a.forward(x, t.map((u) => 1000 * u), labels);
-        const vb = b.forward(x, t.map((u) => 1000 * u), labels);
+        const va = a.forward(
+          x,
+          t.map((u) => 1000 * u),
+          labels,
+        );
+        const vb = b.forward(
+          x,
+          t.map((u) => 1000 * u),
+          labels,
+        );
         return mseLoss(va, vb);
       }),
     );

@@ -13,11 +13,13 @@ import { batchSeeds, checkDitSize, type Generated } from './dit.js';
 export async function runDigits(device: Device, dit: DitTransformer, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
   const c = dit.config;
   const side = spec.width ?? spec.height ?? c.inputSize;
-  if ((spec.height ?? side) !== side) throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images here (the grid is a row of squares)`);
+  if ((spec.height ?? side) !== side)
+    throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images here (the grid is a row of squares)`);
   if (side % c.patchSize) throw new UsageError(`size ${side}×${side} is not a multiple of the patch size ${c.patchSize}`);
   if (spec.initLatent || spec.saveLatent) throw new UsageError('--init-latent and --save-latent are for latent models; a digit model draws pixels directly');
   if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
-  if (spec.classId !== undefined && spec.classId > c.numClasses - 1) throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
+  if (spec.classId !== undefined && spec.classId > c.numClasses - 1)
+    throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
   const seeds = batchSeeds(spec);
   const perSeed = spec.classId === undefined ? c.numClasses : 1;
   checkDitSize(device, c, 2 * perSeed * seeds.length, side, side, c.patchSize);
@@ -27,7 +29,16 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
   const classes = spec.classId === undefined ? Array.from({ length: c.numClasses }, (_, k) => k) : [spec.classId];
   const labels = seeds.flatMap(() => classes);
   report.start(steps, { model: 'dit', width: side * perSeed, height: side });
-  const img = await sampleDigits(device, dit, labels, digitNoise(seeds.flatMap((s) => classes.map(() => s)), side), { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) });
+  const img = await sampleDigits(
+    device,
+    dit,
+    labels,
+    digitNoise(
+      seeds.flatMap((s) => classes.map(() => s)),
+      side,
+    ),
+    { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) },
+  );
   const values = await img.toFloat32();
   img.dispose();
   const per = perSeed * side * side;

@@ -28,7 +28,10 @@ export function checkDitSize(device: Device, c: DitTransformer['config'], batch:
   const tokens = (width / unit) * (height / unit);
   const bytes = batch * tokens * Math.round(c.hiddenSize * c.mlpRatio) * 4;
   const max = device.limits.maxStorageBufferBindingSize;
-  if (bytes > max) throw new UsageError(`size ${width}×${height}: ${tokens.toLocaleString('en')} tokens need ${(bytes / 2 ** 20).toFixed(0)} MiB buffers, above this adapter's ${(max / 2 ** 20).toFixed(0)} MiB per binding; pick a smaller size`);
+  if (bytes > max)
+    throw new UsageError(
+      `size ${width}×${height}: ${tokens.toLocaleString('en')} tokens need ${(bytes / 2 ** 20).toFixed(0)} MiB buffers, above this adapter's ${(max / 2 ** 20).toFixed(0)} MiB per binding; pick a smaller size`,
+    );
 }
 
 /** The seeds of a batched run: spec.seed, spec.seed + 1, … (one image each). */
@@ -37,7 +40,14 @@ export const batchSeeds = (spec: GenerateSpec) => Array.from({ length: spec.batc
 /** Pixels per latent position: 2 per up level after the first (8 for FLUX's and SD's decoders). */
 export const vaeFactor = (vae: VaeDecoder) => 2 ** (vae.config.blockOutChannels.length - 1);
 
-export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
+export async function runDit(
+  device: Device,
+  dit: DitTransformer,
+  vae: VaeDecoder,
+  spec: GenerateSpec,
+  report: Reporter,
+  signal: AbortSignal,
+): Promise<Generated> {
   const c = dit.config;
   const f = vaeFactor(vae);
   const native = c.inputSize * f;
@@ -52,14 +62,37 @@ export async function runDit(device: Device, dit: DitTransformer, vae: VaeDecode
   if (spec.initLatent) throw new UsageError('--init-latent is for FLUX (rectified-flow img2img); DiT sampling starts from noise');
   const steps = spec.steps ?? 50;
   const sampler = spec.sampler ?? 'ddpm';
-  if (sampler === 'euler') throw new UsageError('--sampler euler is FLUX\'s; DiT samples with ddpm or ddim');
+  if (sampler === 'euler') throw new UsageError("--sampler euler is FLUX's; DiT samples with ddpm or ddim");
   const schedule = diffusionSchedule({ respacing: String(steps) });
   const seeds = batchSeeds(spec);
   const x = seededBatch(device, [c.inChannels, height / f, width / f], seeds);
-  const model = (xt: Tensor, t: number, labels: readonly number[]) => dit.forward(xt, labels.map(() => t), [...labels]);
-  const common = { model, x, schedule, labels: seeds.map(() => classId), guidanceScale: cfgScale, nullClass: c.numClasses, signal, onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t) };
+  const model = (xt: Tensor, t: number, labels: readonly number[]) =>
+    dit.forward(
+      xt,
+      labels.map(() => t),
+      [...labels],
+    );
+  const common = {
+    model,
+    x,
+    schedule,
+    labels: seeds.map(() => classId),
+    guidanceScale: cfgScale,
+    nullClass: c.numClasses,
+    signal,
+    onStep: ({ step, total, t }: { step: number; total: number; t: number }) => report.step(step, total, t),
+  };
   report.start(steps, { model: 'dit', width, height });
-  const latent = sampler === 'ddim' ? await ddim(common) : await ddpm({ ...common, noise: noiseStreams(device, seeds.map((s) => s + 1)) });
+  const latent =
+    sampler === 'ddim'
+      ? await ddim(common)
+      : await ddpm({
+          ...common,
+          noise: noiseStreams(
+            device,
+            seeds.map((s) => s + 1),
+          ),
+        });
   x.dispose();
   const image = vae.decode(latent);
   const pictures = toPixels(await image.toFloat32(), image.shape);

@@ -15,7 +15,9 @@ import type { PromptEmbedding } from './prompt.js';
 function promptInputs(device: Device, e: PromptEmbedding, flux: FluxTransformer): { txt: Tensor; y: Tensor; T: number } {
   const c = flux.config;
   if (e.txt.length !== e.T * c.contextInDim || e.y.length !== c.vecInDim)
-    throw new UsageError(`the text encoders give txt [${e.T}, ${e.txt.length / e.T}] and y [${e.y.length}], but this FLUX model takes txt [T, ${c.contextInDim}] and y [${c.vecInDim}]`);
+    throw new UsageError(
+      `the text encoders give txt [${e.T}, ${e.txt.length / e.T}] and y [${e.y.length}], but this FLUX model takes txt [T, ${c.contextInDim}] and y [${c.vecInDim}]`,
+    );
   return { txt: tensor(device, e.txt, [1, e.T, c.contextInDim]), y: tensor(device, e.y, [1, c.vecInDim]), T: e.T };
 }
 
@@ -23,7 +25,9 @@ function promptInputs(device: Device, e: PromptEmbedding, flux: FluxTransformer)
 async function embeddings(device: Device, path: string, flux: FluxTransformer): Promise<{ txt: Tensor; y: Tensor; T: number }> {
   const r = await SafetensorsReader.open(await FileSource.open(path));
   try {
-    for (const k of ['txt', 'y']) if (!r.has(k)) throw new UsageError(`--embeddings ${path}: no tensor '${k}' (expected txt [T, ${flux.config.contextInDim}] and y [${flux.config.vecInDim}])`);
+    for (const k of ['txt', 'y'])
+      if (!r.has(k))
+        throw new UsageError(`--embeddings ${path}: no tensor '${k}' (expected txt [T, ${flux.config.contextInDim}] and y [${flux.config.vecInDim}])`);
     const ts = r.info('txt').shape;
     const ys = r.info('y').shape;
     const T = ts[ts.length - 2];
@@ -31,22 +35,37 @@ async function embeddings(device: Device, path: string, flux: FluxTransformer): 
     const okY = (ys.length === 1 || (ys.length === 2 && ys[0] === 1)) && ys[ys.length - 1] === flux.config.vecInDim;
     if (!okTxt) throw new UsageError(`--embeddings ${path}: 'txt' is [${ts.join(',')}], expected [T, ${flux.config.contextInDim}]`);
     if (!okY) throw new UsageError(`--embeddings ${path}: 'y' is [${ys.join(',')}], expected [${flux.config.vecInDim}]`);
-    return { txt: tensor(device, await r.readF32('txt'), [1, T, flux.config.contextInDim]), y: tensor(device, await r.readF32('y'), [1, flux.config.vecInDim]), T };
+    return {
+      txt: tensor(device, await r.readF32('txt'), [1, T, flux.config.contextInDim]),
+      y: tensor(device, await r.readF32('y'), [1, flux.config.vecInDim]),
+      T,
+    };
   } finally {
     await r.close();
   }
 }
 
-export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDecoder, spec: GenerateSpec, report: Reporter, signal: AbortSignal, prompt?: PromptEmbedding): Promise<Generated> {
+export async function runFlux(
+  device: Device,
+  flux: FluxTransformer,
+  vae: VaeDecoder,
+  spec: GenerateSpec,
+  report: Reporter,
+  signal: AbortSignal,
+  prompt?: PromptEmbedding,
+): Promise<Generated> {
   if (!prompt && !spec.embeddings)
-    throw new UsageError('FLUX needs text conditioning: pass -p PROMPT (with a FLUX folder, or --clip and --t5), or --embeddings FILE (txt [T, 4096] and y [768], from cleardit encode)');
+    throw new UsageError(
+      'FLUX needs text conditioning: pass -p PROMPT (with a FLUX folder, or --clip and --t5), or --embeddings FILE (txt [T, 4096] and y [768], from cleardit encode)',
+    );
   const f = vaeFactor(vae);
   const unit = 2 * f;
   const width = spec.width ?? 64 * unit;
   const height = spec.height ?? 64 * unit;
   if (width % unit || height % unit) throw new UsageError(`size ${width}×${height} is not a multiple of ${unit} pixels (${f}× VAE × 2×2 packing)`);
   const channels = flux.config.inChannels / 4;
-  if (vae.config.latentChannels !== channels) throw new UsageError(`--vae: its latent has ${vae.config.latentChannels} channels, the FLUX model packs ${channels}`);
+  if (vae.config.latentChannels !== channels)
+    throw new UsageError(`--vae: its latent has ${vae.config.latentChannels} channels, the FLUX model packs ${channels}`);
   const sampler = spec.sampler ?? 'euler';
   if (sampler !== 'euler') throw new UsageError(`--sampler ${sampler} is DiT's; FLUX samples with euler`);
   const dev = flux.config.guidanceEmbed;
@@ -67,7 +86,8 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
     if (!r.has('latent')) throw new UsageError(`--init-latent ${spec.initLatent}: no tensor 'latent' (write one with --save-latent)`);
     const z = tensor(device, await r.readF32('latent'), r.info('latent').shape);
     await r.close();
-    if (z.rank !== 4 || z.shape[1] !== channels) throw new UsageError(`--init-latent ${spec.initLatent}: 'latent' is [${z.shape.join(',')}], expected [1, ${channels}, h, w]`);
+    if (z.rank !== 4 || z.shape[1] !== channels)
+      throw new UsageError(`--init-latent ${spec.initLatent}: 'latent' is [${z.shape.join(',')}], expected [1, ${channels}, h, w]`);
     const start = img2imgStart(schedule, spec.strength);
     startIndex = start.startIndex;
     x = img2imgLatent(repeat(packFluxLatent(resizeLatent(z, 2 * h, 2 * w))), noise, start.t);
@@ -75,7 +95,8 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
   const ids = imageIds(h, w);
   report.start(steps - startIndex, { model: 'flux', width, height });
   const packed = await eulerFlow({
-    model: (xt, t, _c, g) => flux.forward({ img: xt, imgIds: ids, txt, timesteps: Array<number>(B).fill(t), y, guidance: g === undefined ? undefined : Array<number>(B).fill(g) }),
+    model: (xt, t, _c, g) =>
+      flux.forward({ img: xt, imgIds: ids, txt, timesteps: Array<number>(B).fill(t), y, guidance: g === undefined ? undefined : Array<number>(B).fill(g) }),
     x,
     schedule,
     cond: null,
@@ -88,5 +109,14 @@ export async function runFlux(device: Device, flux: FluxTransformer, vae: VaeDec
   const image = vae.decode(latent);
   const pictures = toPixels(await image.toFloat32(), image.shape);
   image.dispose();
-  return { pictures, channels: 4, latent, width, height, steps: steps - startIndex, sampler: 'Euler', params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) } };
+  return {
+    pictures,
+    channels: 4,
+    latent,
+    width,
+    height,
+    steps: steps - startIndex,
+    sampler: 'Euler',
+    params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) },
+  };
 }

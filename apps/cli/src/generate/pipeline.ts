@@ -42,11 +42,15 @@ export async function loadPipeline(device: Device, spec: Pick<GenerateSpec, 'mod
     }
   };
   const transformer = await load(spec.model);
-  if (transformer.detected.family === 'vae') throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
+  if (transformer.detected.family === 'vae')
+    throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
   const pixels = transformer.model instanceof DitTransformer && transformer.metadata.prediction === 'flow';
   let decoder: Loaded | undefined;
   if (!pixels) {
-    if (!vaePath) throw new UsageError(`--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
+    if (!vaePath)
+      throw new UsageError(
+        `--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`,
+      );
     decoder = await load(vaePath);
     if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${vaePath}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
   }
@@ -69,7 +73,14 @@ export async function loadPipeline(device: Device, spec: Pick<GenerateSpec, 'mod
 export const attentionOf = (p: Pipeline, spec: GenerateSpec): AttentionMode => spec.attention ?? p.fileAttention;
 
 /** One request through the pipeline; `prompt`: FLUX's encoded prompt, when the request has one. */
-export async function runPipeline(device: Device, p: Pipeline, spec: GenerateSpec, report: Reporter, signal: AbortSignal, prompt?: PromptEmbedding): Promise<Generated> {
+export async function runPipeline(
+  device: Device,
+  p: Pipeline,
+  spec: GenerateSpec,
+  report: Reporter,
+  signal: AbortSignal,
+  prompt?: PromptEmbedding,
+): Promise<Generated> {
   const m = p.transformer.model;
   if ('setAttention' in m) m.setAttention(attentionOf(p, spec));
   const vae = p.decoder?.model as VaeDecoder;
@@ -94,11 +105,31 @@ export function pngText(device: Device, p: Pipeline, spec: GenerateSpec, g: Gene
     Adapter: device.adapter.name,
     Version: 'cleardit 0.1.0',
   };
-  const settings = Object.entries(params).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const settings = Object.entries(params)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   return {
     // A1111's layout: the prompt on the first line, the settings on the last
     parameters: spec.prompt === undefined ? settings : `${spec.prompt}\n${settings}`,
     // what made the image, not where it went: the same request gives the same bytes at any path
-    cleardit: JSON.stringify({ ...spec, seed, attention, output: undefined, overwrite: undefined, json: undefined, saveLatent: undefined, model: basename(spec.model), vae: spec.vae && basename(spec.vae), embeddings: spec.embeddings && basename(spec.embeddings), clip: spec.clip && basename(spec.clip), t5: spec.t5 && basename(spec.t5), initLatent: spec.initLatent && basename(spec.initLatent), adapter: device.adapter.name, width: g.width, height: g.height, steps: g.steps }),
+    cleardit: JSON.stringify({
+      ...spec,
+      seed,
+      attention,
+      output: undefined,
+      overwrite: undefined,
+      json: undefined,
+      saveLatent: undefined,
+      model: basename(spec.model),
+      vae: spec.vae && basename(spec.vae),
+      embeddings: spec.embeddings && basename(spec.embeddings),
+      clip: spec.clip && basename(spec.clip),
+      t5: spec.t5 && basename(spec.t5),
+      initLatent: spec.initLatent && basename(spec.initLatent),
+      adapter: device.adapter.name,
+      width: g.width,
+      height: g.height,
+      steps: g.steps,
+    }),
   };
 }

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { encode, decode } from 'fast-png';
 import { writeFileAtomic } from '@cleardit/tensor/node';
 
-const isLatin1 = (s: string) => /^[\u0000-\u00ff]*$/.test(s);
+const isLatin1 = (s: string) => [...s].every((ch) => ch.codePointAt(0)! <= 0xff);
 
 /**
  * RGBA pixels, or one grayscale channel with `channels` 1. Text Latin-1 can hold goes in tEXt chunks;
@@ -36,7 +36,7 @@ function chunk(type: string, data: Buffer): Buffer {
 function readItxt(bytes: Uint8Array): Record<string, string> {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, string> = {};
-  for (let at = 8; at + 12 <= b.length; ) {
+  for (let at = 8; at + 12 <= b.length;) {
     const len = b.readUInt32BE(at);
     const type = b.toString('latin1', at + 4, at + 8);
     if (type === 'iTXt') {
@@ -64,7 +64,13 @@ export function readPngInfo(bytes: Uint8Array): { width: number; height: number;
 }
 
 /** Pictures of one size (`channels` values a pixel) tiled row by row into `cols` columns. */
-export function tile(pictures: readonly Uint8Array[], width: number, height: number, channels: number, cols: number): { pixels: Uint8Array; width: number; height: number } {
+export function tile(
+  pictures: readonly Uint8Array[],
+  width: number,
+  height: number,
+  channels: number,
+  cols: number,
+): { pixels: Uint8Array; width: number; height: number } {
   const rows = Math.ceil(pictures.length / cols);
   const W = cols * width;
   const pixels = new Uint8Array(W * rows * height * channels);

@@ -33,7 +33,15 @@ export function makeReporter(mode: 'json' | 'auto'): Reporter {
       if (mode !== 'json') for (const n of notes) process.stderr.write(`${n}\n`);
       if (mode === 'json') emit({ event: 'start', total, notes, ...extra });
       else if (tty) {
-        bar = new SingleBar({ format: 'sampling |{bar}| {value}/{total} steps | {rate} it/s | ETA {eta_formatted}', hideCursor: true, stream: process.stderr, noTTYOutput: !process.stderr.isTTY }, Presets.shades_classic);
+        bar = new SingleBar(
+          {
+            format: 'sampling |{bar}| {value}/{total} steps | {rate} it/s | ETA {eta_formatted}',
+            hideCursor: true,
+            stream: process.stderr,
+            noTTYOutput: !process.stderr.isTTY,
+          },
+          Presets.shades_classic,
+        );
         bar.start(total, 0, { rate: '0.00' });
       }
     },

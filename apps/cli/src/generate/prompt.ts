@@ -5,7 +5,16 @@
 import type { Device } from '@cleardit/tensor';
 import { fmtBytes } from '@cleardit/tensor';
 import { detect, type FluxConfig } from '@cleardit/models';
-import { loadClipFolder, loadT5Folder, planTextEncoder, readPromptTokenizer, defaultMemoryBudget, openCheckpoint, type FluxParts, type TextEncoderParts } from '@cleardit/models/node';
+import {
+  loadClipFolder,
+  loadT5Folder,
+  planTextEncoder,
+  readPromptTokenizer,
+  defaultMemoryBudget,
+  openCheckpoint,
+  type FluxParts,
+  type TextEncoderParts,
+} from '@cleardit/models/node';
 import { UsageError } from '../exit.js';
 
 /** FLUX's text conditioning for one prompt, on the host. */
@@ -33,13 +42,22 @@ export async function sequenceLengthFor(path: string, asked?: number): Promise<n
 
 /** The two encoders of `parts`, or a clear error naming what is missing and how to give it. */
 export function textEncoders(parts: FluxParts, model: string): { clip: TextEncoderParts; t5: TextEncoderParts } {
-  const missing = [!parts.clip && 'CLIP (--clip DIR: text_encoder/ + tokenizer/)', !parts.t5 && 'T5 (--t5 DIR: text_encoder_2/ + tokenizer_2/)'].filter(Boolean);
-  if (missing.length) throw new UsageError(`--prompt needs FLUX's text encoders, and ${model} has no ${missing.join(' and no ')}: pass a FLUX folder (-m DIR) or name them`);
+  const missing = [!parts.clip && 'CLIP (--clip DIR: text_encoder/ + tokenizer/)', !parts.t5 && 'T5 (--t5 DIR: text_encoder_2/ + tokenizer_2/)'].filter(
+    Boolean,
+  );
+  if (missing.length)
+    throw new UsageError(`--prompt needs FLUX's text encoders, and ${model} has no ${missing.join(' and no ')}: pass a FLUX folder (-m DIR) or name them`);
   return { clip: parts.clip!, t5: parts.t5! };
 }
 
 /** Encodes `prompt`, loading and freeing each encoder in turn; `say` reports what loaded when. */
-export async function encodePrompt(device: Device, enc: { clip: TextEncoderParts; t5: TextEncoderParts }, prompt: string, maxLength: number, say: (line: string) => void): Promise<PromptEmbedding> {
+export async function encodePrompt(
+  device: Device,
+  enc: { clip: TextEncoderParts; t5: TextEncoderParts },
+  prompt: string,
+  maxLength: number,
+  say: (line: string) => void,
+): Promise<PromptEmbedding> {
   const budget = defaultMemoryBudget(device);
   const opts = { memoryBudget: budget };
   const describe = async (p: TextEncoderParts, what: string) => {

@@ -91,8 +91,11 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
     model = b;
     bundled = true;
   } else if (PRESETS_NEEDING_FILES.includes(model)) {
-    throw new UsageError(`--model ${model}: cleardit knows this model's config but ships no weights for it; pass the checkpoint file or folder (e.g. --model path/to/${model === 'flux-dev' ? 'flux1-dev.safetensors' : 'transformer/'})`);
-  } else if (!existsSync(model)) throw new UsageError(`--model ${model}: no such file or folder, and not a bundled model (bundled: ${BUNDLED_MODELS.join(', ')})`);
+    throw new UsageError(
+      `--model ${model}: cleardit knows this model's config but ships no weights for it; pass the checkpoint file or folder (e.g. --model path/to/${model === 'flux-dev' ? 'flux1-dev.safetensors' : 'transformer/'})`,
+    );
+  } else if (!existsSync(model))
+    throw new UsageError(`--model ${model}: no such file or folder, and not a bundled model (bundled: ${BUNDLED_MODELS.join(', ')})`);
   const vae = str('vae');
   if (vae && !existsSync(vae)) throw new UsageError(`--vae ${vae}: no such file or folder`);
   const emb = str('embeddings');
@@ -106,7 +109,8 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   if (kind !== undefined && kind !== 'full' && kind !== 'clear') throw new UsageError(`--attention expects full or clear, got '${kind}'`);
   const radius = number('--radius', str('radius'), 0.5, 1e6) ?? 16;
   const down = str('downFactor') === undefined ? 1 : positiveInt('--down-factor', str('downFactor')!);
-  const attention: AttentionMode | undefined = kind === undefined ? undefined : kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
+  const attention: AttentionMode | undefined =
+    kind === undefined ? undefined : kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
   const sampler = str('sampler');
   if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
   const output = str('output') ?? 'output.png';

@@ -47,7 +47,14 @@ export class LocalJobs implements JobBackend {
       status: job.status,
       created: job.created,
       progress: { step: job.step, total: job.total },
-      ...(job.result ? { result: { created: job.created, data: job.result.images.map((png, i) => ({ b64_json: Buffer.from(png).toString('base64'), seed: job.result!.seeds[i] })) } } : {}),
+      ...(job.result
+        ? {
+            result: {
+              created: job.created,
+              data: job.result.images.map((png, i) => ({ b64_json: Buffer.from(png).toString('base64'), seed: job.result!.seeds[i] })),
+            },
+          }
+        : {}),
       ...(job.error ? { error: job.error } : {}),
     };
   }
@@ -115,7 +122,17 @@ export class RedisJobs implements JobBackend {
     const state = await job.getState();
     const cancelled = (await this.redis.exists(cancelKey(job.id!))) === 1;
     const status: JobStatus =
-      state === 'completed' ? 'completed' : state === 'failed' ? (cancelled ? 'cancelled' : 'failed') : state === 'active' ? 'generating' : cancelled ? 'cancelled' : 'queued';
+      state === 'completed'
+        ? 'completed'
+        : state === 'failed'
+          ? cancelled
+            ? 'cancelled'
+            : 'failed'
+          : state === 'active'
+            ? 'generating'
+            : cancelled
+              ? 'cancelled'
+              : 'queued';
     const p = (job.progress ?? {}) as { step?: number; total?: number };
     const r = job.returnvalue as WorkerResult | null;
     return {

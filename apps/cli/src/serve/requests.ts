@@ -81,7 +81,11 @@ export function classOfPrompt(prompt: string, classes: number): number {
   const p = prompt.trim().toLowerCase();
   const num = /(?:^|\D)(\d{1,6})(?:\D|$)/.exec(p);
   const k = num ? Number(num[1]) : classes === 10 ? WORDS.findIndex((w) => new RegExp(`\\b${w}\\b`).test(p)) : -1;
-  if (k < 0 || k >= classes) throw new RequestError('prompt', `prompt '${prompt}': a class-conditional model takes its class from the prompt, a number 0..${classes - 1}${classes === 10 ? ' or its word (zero … nine)' : ''}`);
+  if (k < 0 || k >= classes)
+    throw new RequestError(
+      'prompt',
+      `prompt '${prompt}': a class-conditional model takes its class from the prompt, a number 0..${classes - 1}${classes === 10 ? ' or its word (zero … nine)' : ''}`,
+    );
   return k;
 }
 
@@ -96,7 +100,11 @@ export function specOf(r: GenerationRequest, modelPath: string, classes: number 
   if (r.n && r.n > 1) flags.batchCount = String(r.n);
   if (r.steps !== undefined) flags.steps = String(r.steps);
   if (r.cfg_scale !== undefined) flags.cfgScale = String(r.cfg_scale);
-  if (classes === undefined) throw new RequestError('model', 'this model takes text conditioning, which the server cannot encode yet (cleardit has no text encoders); use a class-conditional model');
+  if (classes === undefined)
+    throw new RequestError(
+      'model',
+      'this model takes text conditioning, which the server cannot encode yet (cleardit has no text encoders); use a class-conditional model',
+    );
   flags.class = String(classOfPrompt(r.prompt, classes));
   try {
     return parseSpec(flags, undefined);

@@ -34,7 +34,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   };
 
   app.setErrorHandler((e: FastifyError | RequestError, _req, reply) => {
-    if (e instanceof RequestError) return reply.status(e.status).send(errorBody(e.message, e.param, e.status === 404 ? 'not_found_error' : 'invalid_request_error'));
+    if (e instanceof RequestError)
+      return reply.status(e.status).send(errorBody(e.message, e.param, e.status === 404 ? 'not_found_error' : 'invalid_request_error'));
     const fe = e as FastifyError & { validation?: { instancePath: string; params?: Record<string, unknown> }[] };
     if (fe.validation?.length) {
       const v = fe.validation[0];
@@ -52,7 +53,9 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const job = await submit(req.body as GenerationRequest);
     const v = await jobs.follow(job.id, () => {});
     if (v.status === 'completed') return v.result;
-    return reply.status(v.status === 'cancelled' ? 409 : 500).send(errorBody(v.error ? `${v.error.name}: ${v.error.message}` : `job ${v.status}`, null, 'server_error'));
+    return reply
+      .status(v.status === 'cancelled' ? 409 : 500)
+      .send(errorBody(v.error ? `${v.error.name}: ${v.error.message}` : `job ${v.status}`, null, 'server_error'));
   });
   app.post('/v1/jobs', { schema: body }, async (req, reply) => reply.status(202).send(await submit(req.body as GenerationRequest)));
   app.get('/v1/jobs/:id', async (req) => find((req.params as { id: string }).id));

@@ -32,8 +32,10 @@ export async function prepare(modelsDir: string, defaultModel: string, body: Gen
   if (pixels && c) {
     // what the digit pipeline would refuse once queued, refused now as a 400
     const [w, h] = [spec.width ?? c.inputSize, spec.height ?? spec.width ?? c.inputSize];
-    if (w !== h || w % c.patchSize) throw new RequestError('size', `size ${w}x${h}: this model draws square images, a multiple of ${c.patchSize} pixels a side`);
-  } else if (det.family === 'dit') throw new RequestError('model', `model '${modelId}' works in a latent space and needs a VAE, which the server does not pair yet; serve a digit model`);
+    if (w !== h || w % c.patchSize)
+      throw new RequestError('size', `size ${w}x${h}: this model draws square images, a multiple of ${c.patchSize} pixels a side`);
+  } else if (det.family === 'dit')
+    throw new RequestError('model', `model '${modelId}' works in a latent space and needs a VAE, which the server does not pair yet; serve a digit model`);
   return { modelId, spec };
 }
 

@@ -14,7 +14,11 @@ export function teacherConfig(width: number, depth: number, heads: number): DitC
 export const flowModel =
   (dit: DitTransformer): FlowModel =>
   (xt, t, labels) =>
-    dit.forward(xt, t.map((u) => 1000 * u), [...labels]);
+    dit.forward(
+      xt,
+      t.map((u) => 1000 * u),
+      [...labels],
+    );
 
 /** A DiT that reads `tensors` (the EMA weights) without owning them: never dispose it. */
 export function viewDit(device: Device, config: DitConfig, tensors: ReadonlyMap<string, Tensor>): DitTransformer {
@@ -46,7 +50,13 @@ export interface DigitSampling {
 }
 
 /** Euler over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
-export async function sampleDigits(device: Device, dit: DitTransformer, labels: readonly number[], noise: Float32Array, opts: DigitSampling = {}): Promise<Tensor> {
+export async function sampleDigits(
+  device: Device,
+  dit: DitTransformer,
+  labels: readonly number[],
+  noise: Float32Array,
+  opts: DigitSampling = {},
+): Promise<Tensor> {
   const { steps = 20, cfg = DIGIT_CFG, side = 32 } = opts;
   const B = labels.length;
   const x = tensor(device, noise, [B, 1, side, side]);
@@ -58,7 +68,14 @@ export async function sampleDigits(device: Device, dit: DitTransformer, labels: 
     const vu = slice(both, 0, B, 2 * B);
     return add(vu, mulScalar(sub(vc, vu), cfg));
   };
-  const out = await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null, signal: opts.signal, onStep: opts.onStep && (({ step, total, t }) => opts.onStep!(step, total, t)) });
+  const out = await eulerFlow({
+    model,
+    x,
+    schedule: fluxSchedule({ steps, shift: false }),
+    cond: null,
+    signal: opts.signal,
+    onStep: opts.onStep && (({ step, total, t }) => opts.onStep!(step, total, t)),
+  });
   x.dispose();
   return out;
 }

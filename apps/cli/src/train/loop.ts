@@ -28,7 +28,14 @@ export async function trainingLoop<R extends { step: number }>(o: LoopOptions<R>
     const rate = (r.step - first) / ((performance.now() - started) / 1000);
     const eta = (o.steps - r.step) / rate;
     const [line, fields] = o.describe(r);
-    o.say(`step ${r.step}/${o.steps}  ${line}  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s`, { event: 'step', step: r.step, total: o.steps, ...fields, itPerSec: rate, etaSeconds: eta });
+    o.say(`step ${r.step}/${o.steps}  ${line}  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s`, {
+      event: 'step',
+      step: r.step,
+      total: o.steps,
+      ...fields,
+      itPerSec: rate,
+      etaSeconds: eta,
+    });
     if (r.step % o.checkpointEvery === 0) await o.checkpoint();
     if (o.sampleEvery && r.step % o.sampleEvery === 0) await o.samples(r.step);
   }

@@ -94,6 +94,7 @@ function trainingState(reader: SafetensorsReader, path: string): TrainingState<u
   const json = reader.metadata[TRAINING_METADATA_KEY];
   if (!json) throw new CheckpointError(`${path}: no '${TRAINING_METADATA_KEY}' metadata: not a cleardit training checkpoint${hint(path)}`);
   const state = JSON.parse(json) as TrainingState<unknown>;
-  if (!Number.isInteger(state.step) || state.step < 0 || typeof state.config !== 'object') throw new CheckpointError(`${path}: damaged '${TRAINING_METADATA_KEY}' metadata${hint(path)}`);
+  if (!Number.isInteger(state.step) || state.step < 0 || typeof state.config !== 'object')
+    throw new CheckpointError(`${path}: damaged '${TRAINING_METADATA_KEY}' metadata${hint(path)}`);
   return state;
 }

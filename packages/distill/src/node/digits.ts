@@ -24,8 +24,7 @@ export function loadDigits(): DigitSplits {
     const cut = Math.round(0.9 * n);
     for (let i = 0; i < n; i++) {
       const img = new Float32Array(PADDED * PADDED).fill(-1);
-      for (let y = 0; y < SIDE; y++)
-        for (let x = 0; x < SIDE; x++) img[(y + 2) * PADDED + x + 2] = 2 * data[i * SIDE * SIDE + y * SIDE + x] - 1;
+      for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) img[(y + 2) * PADDED + x + 2] = 2 * data[i * SIDE * SIDE + y * SIDE + x] - 1;
       (i < cut ? parts.train : parts.heldOut).push([img, c]);
     }
   }

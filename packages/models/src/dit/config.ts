@@ -25,7 +25,17 @@ export function ditConfigFromJson(j: Record<string, unknown>): DitConfig {
     if (typeof j[k] !== 'number' || !Number.isFinite(j[k])) throw new ConfigError(`DiT config: '${k}' is missing or not a number`);
     return j[k] as number;
   };
-  return { inputSize: n('input_size'), patchSize: n('patch_size'), inChannels: n('in_channels'), hiddenSize: n('hidden_size'), depth: n('depth'), numHeads: n('num_heads'), mlpRatio: n('mlp_ratio'), numClasses: n('num_classes'), learnSigma: Boolean(j.learn_sigma) };
+  return {
+    inputSize: n('input_size'),
+    patchSize: n('patch_size'),
+    inChannels: n('in_channels'),
+    hiddenSize: n('hidden_size'),
+    depth: n('depth'),
+    numHeads: n('num_heads'),
+    mlpRatio: n('mlp_ratio'),
+    numClasses: n('num_classes'),
+    learnSigma: Boolean(j.learn_sigma),
+  };
 }
 
 export const ditOutChannels = (c: DitConfig) => (c.learnSigma ? 2 * c.inChannels : c.inChannels);

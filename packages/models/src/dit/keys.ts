@@ -56,7 +56,18 @@ export function inferDitConfig(keys: Set<string>, shape: (k: string) => readonly
   const numHeads = D === 1152 ? 16 : D / 64;
   let inputSize = 32;
   if (keys.has('pos_embed') && original) inputSize = Math.round(Math.sqrt(shape('pos_embed')[1])) * p;
-  const c: DitConfig = { inputSize, patchSize: p, inChannels, hiddenSize: D, depth, numHeads, mlpRatio: fc1 / D, numClasses: table[0] - 1, learnSigma: out === 2 * inChannels };
-  if (ditOutChannels(c) !== out) throw new ConfigError(`DiT: ${out} output channels per patch fit neither learn_sigma on nor off for ${inChannels} input channels`);
+  const c: DitConfig = {
+    inputSize,
+    patchSize: p,
+    inChannels,
+    hiddenSize: D,
+    depth,
+    numHeads,
+    mlpRatio: fc1 / D,
+    numClasses: table[0] - 1,
+    learnSigma: out === 2 * inChannels,
+  };
+  if (ditOutChannels(c) !== out)
+    throw new ConfigError(`DiT: ${out} output channels per patch fit neither learn_sigma on nor off for ${inChannels} input channels`);
   return c;
 }

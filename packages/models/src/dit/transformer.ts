@@ -52,11 +52,15 @@ export class DitTransformer {
       const D = c.hiddenSize;
       const W = (k: string) => this.weights.get(k);
       for (const label of y)
-        if (!Number.isInteger(label) || label < 0 || label > c.numClasses) throw new RangeError(`DiT: class ${label} is outside 0..${c.numClasses} (${c.numClasses} is the null class)`);
+        if (!Number.isInteger(label) || label < 0 || label > c.numClasses)
+          throw new RangeError(`DiT: class ${label} is outside 0..${c.numClasses} (${c.numClasses} is the null class)`);
       // patch embedding [n, D, Gh, Gw] → [n, T, D], plus the fixed 2-D table
       const pos = ditPosEmbed(Gh, D, Gw);
       taps.posEmbed?.(pos);
-      let h = add(permute(conv2d(x, W('pos_embed.proj.weight'), { bias: W('pos_embed.proj.bias'), stride: p }).reshape([n, D, T]), [0, 2, 1]), tensor(d, pos, [1, T, D]));
+      let h = add(
+        permute(conv2d(x, W('pos_embed.proj.weight'), { bias: W('pos_embed.proj.bias'), stride: p }).reshape([n, D, T]), [0, 2, 1]),
+        tensor(d, pos, [1, T, D]),
+      );
       // conditioning c = t_emb + y_emb, from block 0's embedder copy
       const e = 'transformer_blocks.0.norm1.emb';
       const temb = timestepEmbedding(t, 256, { factor: 1, freqShift: this.semantics === 'diffusers' ? 1 : 0 });
@@ -74,7 +78,17 @@ export class DitTransformer {
         const o = attend(heads('to_q'), heads('to_k'), heads('to_v'), layerAttention(att, this.weights, `${b}.attn1.spatial_weight`));
         taps.attention?.(i, o);
         h = addMul(h, gMsa, this.lin(o, `${b}.attn1.to_out.0`));
-        h = addMul(h, gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), W(`${b}.ff.net.0.proj.weight`), W(`${b}.ff.net.0.proj.bias`), W(`${b}.ff.net.2.weight`), W(`${b}.ff.net.2.bias`)));
+        h = addMul(
+          h,
+          gMlp,
+          mlp(
+            modulate(h, sMlp, scMlp, mlpEps),
+            W(`${b}.ff.net.0.proj.weight`),
+            W(`${b}.ff.net.0.proj.bias`),
+            W(`${b}.ff.net.2.weight`),
+            W(`${b}.ff.net.2.bias`),
+          ),
+        );
       }
       const [shift, scale] = chunks(siluLinear(cond, W('proj_out_1.weight'), W('proj_out_1.bias')), 2);
       const out = this.lin(modulate(h, shift, scale), 'proj_out_2'); // [n, T, p·p·C]

@@ -16,21 +16,63 @@ export interface FluxConfig {
 }
 
 export const FLUX_PRESETS: Record<string, FluxConfig> = {
-  'flux-dev': { inChannels: 64, vecInDim: 768, contextInDim: 4096, hiddenSize: 3072, mlpRatio: 4, numHeads: 24, depth: 19, depthSingleBlocks: 38, axesDim: [16, 56, 56], theta: 10000, qkvBias: true, guidanceEmbed: true },
-  'flux-schnell': { inChannels: 64, vecInDim: 768, contextInDim: 4096, hiddenSize: 3072, mlpRatio: 4, numHeads: 24, depth: 19, depthSingleBlocks: 38, axesDim: [16, 56, 56], theta: 10000, qkvBias: true, guidanceEmbed: false },
+  'flux-dev': {
+    inChannels: 64,
+    vecInDim: 768,
+    contextInDim: 4096,
+    hiddenSize: 3072,
+    mlpRatio: 4,
+    numHeads: 24,
+    depth: 19,
+    depthSingleBlocks: 38,
+    axesDim: [16, 56, 56],
+    theta: 10000,
+    qkvBias: true,
+    guidanceEmbed: true,
+  },
+  'flux-schnell': {
+    inChannels: 64,
+    vecInDim: 768,
+    contextInDim: 4096,
+    hiddenSize: 3072,
+    mlpRatio: 4,
+    numHeads: 24,
+    depth: 19,
+    depthSingleBlocks: 38,
+    axesDim: [16, 56, 56],
+    theta: 10000,
+    qkvBias: true,
+    guidanceEmbed: false,
+  },
   /** The golden test model (golden/flux-tiny-a): 484,304 parameters. */
-  'flux-tiny': { inChannels: 16, vecInDim: 32, contextInDim: 48, hiddenSize: 64, mlpRatio: 4, numHeads: 4, depth: 2, depthSingleBlocks: 2, axesDim: [4, 6, 6], theta: 10000, qkvBias: true, guidanceEmbed: true },
+  'flux-tiny': {
+    inChannels: 16,
+    vecInDim: 32,
+    contextInDim: 48,
+    hiddenSize: 64,
+    mlpRatio: 4,
+    numHeads: 4,
+    depth: 2,
+    depthSingleBlocks: 2,
+    axesDim: [4, 6, 6],
+    theta: 10000,
+    qkvBias: true,
+    guidanceEmbed: true,
+  },
 };
 
 function axesDim(v: unknown): number[] {
-  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => Number.isInteger(x) && x > 0 && x % 2 === 0)) throw new ConfigError(`FLUX config: 'axes_dim' is ${JSON.stringify(v)}, expected three positive even integers (e.g. [16, 56, 56])`);
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => Number.isInteger(x) && x > 0 && x % 2 === 0))
+    throw new ConfigError(`FLUX config: 'axes_dim' is ${JSON.stringify(v)}, expected three positive even integers (e.g. [16, 56, 56])`);
   return v as number[];
 }
 
 /** What every FLUX config must satisfy: whole heads, and RoPE axes that cover a head exactly. */
 export function checkFluxConfig(c: FluxConfig): void {
   const positive = ['inChannels', 'vecInDim', 'contextInDim', 'hiddenSize', 'numHeads', 'depth', 'depthSingleBlocks'] as const;
-  for (const k of positive) if (!Number.isInteger(c[k]) || c[k] < (k.startsWith('depth') ? 0 : 1)) throw new ConfigError(`FLUX config: ${k} ${c[k]} is not a ${k.startsWith('depth') ? 'non-negative' : 'positive'} integer`);
+  for (const k of positive)
+    if (!Number.isInteger(c[k]) || c[k] < (k.startsWith('depth') ? 0 : 1))
+      throw new ConfigError(`FLUX config: ${k} ${c[k]} is not a ${k.startsWith('depth') ? 'non-negative' : 'positive'} integer`);
   if (c.hiddenSize % c.numHeads) throw new ConfigError(`FLUX config: hidden size ${c.hiddenSize} is not a multiple of ${c.numHeads} heads`);
   const head = c.hiddenSize / c.numHeads;
   const sum = c.axesDim.reduce((a, b) => a + b, 0);

@@ -70,7 +70,8 @@ export class FluxTransformer {
     if (this.attention.kind === 'clear') {
       if (h * w !== n) throw new ShapeError('FLUX', `${n} image tokens do not form the ${h}×${w} grid their ids describe`);
       for (let i = 0; i < n; i++)
-        if (ids[i * 3 + 1] !== Math.floor(i / w) || ids[i * 3 + 2] !== i % w) throw new ShapeError('FLUX', 'CLEAR needs image ids (0, row, col) in row-major order');
+        if (ids[i * 3 + 1] !== Math.floor(i / w) || ids[i * 3 + 2] !== i % w)
+          throw new ShapeError('FLUX', 'CLEAR needs image ids (0, row, col) in row-major order');
     }
     return { height: h, width: w };
   }
@@ -135,9 +136,29 @@ export class FluxTransformer {
     const aTxt = slice(a, 1, 0, T);
     const aImg = slice(a, 1, T);
     img = addMul(img, g1, this.lin(aImg, `${p}.img_attn.proj`));
-    img = addMul(img, g2, mlp(modulate(img, s2, sc2), this.w(`${p}.img_mlp.0.weight`), this.w(`${p}.img_mlp.0.bias`), this.w(`${p}.img_mlp.2.weight`), this.w(`${p}.img_mlp.2.bias`)));
+    img = addMul(
+      img,
+      g2,
+      mlp(
+        modulate(img, s2, sc2),
+        this.w(`${p}.img_mlp.0.weight`),
+        this.w(`${p}.img_mlp.0.bias`),
+        this.w(`${p}.img_mlp.2.weight`),
+        this.w(`${p}.img_mlp.2.bias`),
+      ),
+    );
     txt = addMul(txt, tg1, this.lin(aTxt, `${p}.txt_attn.proj`));
-    txt = addMul(txt, tg2, mlp(modulate(txt, t2, tc2), this.w(`${p}.txt_mlp.0.weight`), this.w(`${p}.txt_mlp.0.bias`), this.w(`${p}.txt_mlp.2.weight`), this.w(`${p}.txt_mlp.2.bias`)));
+    txt = addMul(
+      txt,
+      tg2,
+      mlp(
+        modulate(txt, t2, tc2),
+        this.w(`${p}.txt_mlp.0.weight`),
+        this.w(`${p}.txt_mlp.0.bias`),
+        this.w(`${p}.txt_mlp.2.weight`),
+        this.w(`${p}.txt_mlp.2.bias`),
+      ),
+    );
     return [img, txt];
   }
 

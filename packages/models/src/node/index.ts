@@ -50,7 +50,10 @@ export async function openCheckpoint(path: string, subfolder?: string): Promise<
   return fromReaders(path, [await openFile(path)]);
 }
 
-/** Bytes cleardit lets weights take: system memory on software adapters (their "GPU memory" is RAM, leave a quarter); unknown (no limit but bindings) on hardware, unless given. */
+/**
+ * Bytes cleardit lets weights take: system memory on software adapters (their "GPU memory" is RAM,
+ * leave a quarter); unknown (no limit but bindings) on hardware, unless given.
+ */
 export function defaultMemoryBudget(device: Device): number | undefined {
   return device.adapter.software ? Math.floor(totalmem() * 0.75) : undefined;
 }

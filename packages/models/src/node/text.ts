@@ -36,7 +36,8 @@ export function findTextEncoder(path: string, kind: TextEncoderKind): TextEncode
   const hasTokenizer = (dir: string) => l.files.every((f) => existsSync(join(dir, f)));
   if (!existsSync(path)) throw new CheckpointError(`${path}: no such folder (looking for the ${what})`);
   if (existsSync(join(path, l.encoder, 'config.json'))) return { kind, encoder: join(path, l.encoder), tokenizer: join(path, l.tokenizer) };
-  if (!existsSync(join(path, 'config.json'))) throw new CheckpointError(`${path}: no ${l.encoder}/config.json and no config.json: not a FLUX folder nor a ${what} folder`);
+  if (!existsSync(join(path, 'config.json')))
+    throw new CheckpointError(`${path}: no ${l.encoder}/config.json and no config.json: not a FLUX folder nor a ${what} folder`);
   if (hasTokenizer(path)) return { kind, encoder: path, tokenizer: path };
   const sibling = join(dirname(path), l.tokenizer);
   if (basename(path) === l.encoder && hasTokenizer(sibling)) return { kind, encoder: path, tokenizer: sibling };

@@ -4,7 +4,23 @@
 // end-of-text token, which FLUX takes as its vector input y). Pre-LayerNorm blocks, causal mask,
 // quick-GELU MLP. Leaves out the projection head (CLIPTextModelWithProjection) and attention masks
 // (FluxPipeline passes none).
-import { type Device, type Tensor, tensor, add, mul, mulScalar, sigmoid, geluErf, linear, layerNorm, permute, reshape, slice, indexSelect, scaledDotProductAttention } from '@cleardit/tensor';
+import {
+  type Device,
+  type Tensor,
+  tensor,
+  add,
+  mul,
+  mulScalar,
+  sigmoid,
+  geluErf,
+  linear,
+  layerNorm,
+  permute,
+  reshape,
+  slice,
+  indexSelect,
+  scaledDotProductAttention,
+} from '@cleardit/tensor';
 import { ConfigError } from '../errors.js';
 import type { Weights } from '../weights.js';
 import type { TokenTable } from './token-table.js';
@@ -23,7 +39,17 @@ export interface ClipTextConfig {
 }
 
 /** openai/clip-vit-large-patch14's text model, as FLUX.1 folders carry it in text_encoder/. */
-export const CLIP_L: ClipTextConfig = { vocabSize: 49408, hiddenSize: 768, intermediateSize: 3072, numHeads: 12, numLayers: 12, maxPositions: 77, hiddenAct: 'quick_gelu', layerNormEps: 1e-5, eosTokenId: 49407 };
+export const CLIP_L: ClipTextConfig = {
+  vocabSize: 49408,
+  hiddenSize: 768,
+  intermediateSize: 3072,
+  numHeads: 12,
+  numLayers: 12,
+  maxPositions: 77,
+  hiddenAct: 'quick_gelu',
+  layerNormEps: 1e-5,
+  eosTokenId: 49407,
+};
 
 /** The end-of-text token of the CLIP BPE vocabulary (legacy configs say eos_token_id 2; the pooled token is this one). */
 export const CLIP_END_OF_TEXT = 49407;
@@ -109,7 +135,8 @@ export class ClipTextModel {
     const d = this.device;
     const B = batch;
     const L = ids.length / B;
-    if (!Number.isInteger(L) || L < 1 || L > c.maxPositions) throw new ConfigError(`CLIP: ${ids.length} token ids do not make ${B} rows of at most ${c.maxPositions}`);
+    if (!Number.isInteger(L) || L < 1 || L > c.maxPositions)
+      throw new ConfigError(`CLIP: ${ids.length} token ids do not make ${B} rows of at most ${c.maxPositions}`);
     const eos = Array.from({ length: B }, (_, b) => {
       const at = ids.subarray(b * L, (b + 1) * L).indexOf(c.eosTokenId);
       if (at < 0) throw new ConfigError(`CLIP: row ${b} of the token ids has no end-of-text token ${c.eosTokenId} (the pooled output is taken there)`);

@@ -40,7 +40,11 @@ export function planClipText(src: TensorSource, c: ClipTextConfig, opts: LoadOpt
 export function planT5Encoder(src: TensorSource, c: T5Config, opts: LoadOptions = {}): TextEncoderPlan {
   const keys = new Set(src.keys());
   const table = tableInfo(src, keys.has(T5_TOKEN_TABLE) ? T5_TOKEN_TABLE : T5_TOKEN_TABLE_COPY);
-  const spec = specFor(t5EncoderKeys(c), '', [T5_TOKEN_TABLE, T5_TOKEN_TABLE_COPY].filter((k) => keys.has(k)));
+  const spec = specFor(
+    t5EncoderKeys(c),
+    '',
+    [T5_TOKEN_TABLE, T5_TOKEN_TABLE_COPY].filter((k) => keys.has(k)),
+  );
   return { spec, plan: planLoad(src, spec, opts), table };
 }
 

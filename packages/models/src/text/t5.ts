@@ -22,7 +22,17 @@ export interface T5Config {
 }
 
 /** google/t5-v1_1-xxl's encoder, as FLUX.1 folders carry it in text_encoder_2/. */
-export const T5_XXL: T5Config = { vocabSize: 32128, dModel: 4096, dKv: 64, numHeads: 64, dFf: 10240, numLayers: 24, relativeBuckets: 32, relativeMaxDistance: 128, layerNormEps: 1e-6 };
+export const T5_XXL: T5Config = {
+  vocabSize: 32128,
+  dModel: 4096,
+  dKv: 64,
+  numHeads: 64,
+  dFf: 10240,
+  numLayers: 24,
+  relativeBuckets: 32,
+  relativeMaxDistance: 128,
+  layerNormEps: 1e-6,
+};
 
 /** transformers' config.json of a T5 encoder → T5Config, each field checked. */
 export function t5ConfigFromJson(j: Record<string, unknown>, file = 'T5 config'): T5Config {
@@ -46,7 +56,8 @@ export function t5ConfigFromJson(j: Record<string, unknown>, file = 'T5 config')
   };
   for (const k of ['vocabSize', 'dModel', 'dKv', 'numHeads', 'dFf', 'numLayers', 'relativeBuckets', 'relativeMaxDistance'] as const)
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new ConfigError(`${file}: ${k} ${c[k]} is not a positive integer`);
-  if (c.relativeBuckets % 2) throw new ConfigError(`${file}: relative_attention_num_buckets ${c.relativeBuckets} is odd (a bidirectional encoder splits them in two halves)`);
+  if (c.relativeBuckets % 2)
+    throw new ConfigError(`${file}: relative_attention_num_buckets ${c.relativeBuckets} is odd (a bidirectional encoder splits them in two halves)`);
   return c;
 }
 

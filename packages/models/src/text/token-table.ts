@@ -34,7 +34,8 @@ export class TokenTable {
     const out = new Float32Array(ids.length * w);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= this.rows) throw new WeightError(`${this.name}: token id ${id} (position ${i}) is outside the vocabulary of ${this.rows}`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.rows)
+        throw new WeightError(`${this.name}: token id ${id} (position ${i}) is outside the vocabulary of ${this.rows}`);
       const row = out.subarray(i * w, (i + 1) * w);
       const { dtype, data } = this.stored;
       if (dtype === 'F32') row.set((data as Float32Array).subarray(id * w, (id + 1) * w));

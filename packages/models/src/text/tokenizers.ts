@@ -26,7 +26,8 @@ function fit(ids: readonly number[], length: number, end: number, pad: number): 
   return out;
 }
 
-const tokenText = (v: unknown): string | undefined => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).content === 'string' ? ((v as Json).content as string) : undefined);
+const tokenText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).content === 'string' ? ((v as Json).content as string) : undefined;
 
 function idOf(vocab: Record<string, number>, token: string, file: string): number {
   const id = vocab[token];
@@ -66,7 +67,18 @@ export function clipTokenizer(vocabJson: string, mergesTxt: string, config: Json
     },
     post_processor: { type: 'RobertaProcessing', sep: [eos, eosId], cls: [bos, bosId], trim_offsets: false, add_prefix_space: false },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: tokenText(config.unk_token) ?? eos, continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: tokenText(config.unk_token) ?? eos,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '</w>',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
   const tok = new Tokenizer(tokenizerJson, { ...config, model_max_length: length });
   return { length, encode: (prompt) => fit(tok.encode(prompt).ids, length, eosId, padId) };

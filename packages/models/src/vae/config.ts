@@ -15,8 +15,28 @@ export interface VaeConfig {
 }
 
 export const VAE_PRESETS: Record<string, VaeConfig> = {
-  'flux-ae': { latentChannels: 16, outChannels: 3, blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, groups: 32, eps: 1e-6, scalingFactor: 0.3611, shiftFactor: 0.1159, postQuantConv: false },
-  'sd-vae': { latentChannels: 4, outChannels: 3, blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, groups: 32, eps: 1e-6, scalingFactor: 0.18215, shiftFactor: 0, postQuantConv: true },
+  'flux-ae': {
+    latentChannels: 16,
+    outChannels: 3,
+    blockOutChannels: [128, 256, 512, 512],
+    layersPerBlock: 2,
+    groups: 32,
+    eps: 1e-6,
+    scalingFactor: 0.3611,
+    shiftFactor: 0.1159,
+    postQuantConv: false,
+  },
+  'sd-vae': {
+    latentChannels: 4,
+    outChannels: 3,
+    blockOutChannels: [128, 256, 512, 512],
+    layersPerBlock: 2,
+    groups: 32,
+    eps: 1e-6,
+    scalingFactor: 0.18215,
+    shiftFactor: 0,
+    postQuantConv: true,
+  },
 };
 
 /** Canonical (diffusers) decoder keys and shapes. */

@@ -91,8 +91,30 @@ export function addMul(h: Tensor, g: Tensor, y: Tensor): Tensor {
   const out = rawOf(h.device, () => ew.addMul(h, g, y));
   record('addMul', [h, g, y], [out], [g, y], ([grad], [sg, sy], need) => [
     need[0] ? sumToShape(grad!, h.shape) : null,
-    need[1] ? sumExpr('addMul_grad_g', out.shape, sg.shape, [{ name: 'g', t: grad! }, { name: 'y', t: sy }], 'g * y') : null,
-    need[2] ? sumExpr('addMul_grad_y', out.shape, sy.shape, [{ name: 'g', t: grad! }, { name: 'm', t: sg }], 'g * m') : null,
+    need[1]
+      ? sumExpr(
+          'addMul_grad_g',
+          out.shape,
+          sg.shape,
+          [
+            { name: 'g', t: grad! },
+            { name: 'y', t: sy },
+          ],
+          'g * y',
+        )
+      : null,
+    need[2]
+      ? sumExpr(
+          'addMul_grad_y',
+          out.shape,
+          sy.shape,
+          [
+            { name: 'g', t: grad! },
+            { name: 'm', t: sg },
+          ],
+          'g * m',
+        )
+      : null,
   ]);
   return out;
 }
@@ -119,7 +141,11 @@ export function copy(a: Tensor): Tensor {
  */
 export function cast(a: Tensor, dtype: DType): Tensor {
   if (a.dtype === dtype) return copy(a);
-  if (needsGrad(a)) throw new ShapeError('cast', `${a.dtype} → ${dtype} is not differentiable, and this tensor requires gradients (cast a detached copy, or keep it ${a.dtype})`);
+  if (needsGrad(a))
+    throw new ShapeError(
+      'cast',
+      `${a.dtype} → ${dtype} is not differentiable, and this tensor requires gradients (cast a detached copy, or keep it ${a.dtype})`,
+    );
   return ew.cast(a, dtype);
 }
 
@@ -357,4 +383,3 @@ export function maskedMean(x: Tensor, mask: Tensor): Tensor {
     return div(num, count);
   });
 }
-

@@ -94,11 +94,18 @@ export function rawOf<T>(device: Device, fn: () => T): T {
  * Records a node. `inputs` are every differentiable operand in op order (undefined for absent optional
  * ones); `save` the tensors backward reads (inputs or outputs), retained until backward or clear.
  */
-export function record(name: string, inputs: readonly (Tensor | null | undefined)[], outputs: readonly Tensor[], save: readonly Tensor[], backward: BackwardFn): void {
+export function record(
+  name: string,
+  inputs: readonly (Tensor | null | undefined)[],
+  outputs: readonly Tensor[],
+  save: readonly Tensor[],
+  backward: BackwardFn,
+): void {
   const device = outputs[0].device;
   // Gradients are f32 and the optimizers update f32: a 16-bit weight can only be frozen.
   for (const t of inputs)
-    if (t?.requiresGrad && t.dtype !== 'f32') throw new ShapeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
+    if (t?.requiresGrad && t.dtype !== 'f32')
+      throw new ShapeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
   const tape = tapeOf(device);
   const saved = tape.paused(() => save.map((t) => t.reshape(t.shape).keep()));
   for (const o of outputs) {
@@ -139,7 +146,9 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
     throw new ClearditError(`backward: the output ${fmtShape(output.shape)} does not require gradients (no parameter with requiresGrad reaches it)`);
   }
   if (output.producedByTape && !recorded(tape, output))
-    throw new ClearditError(`backward: nothing on the tape produced the output ${fmtShape(output.shape)} (backward already ran over it, or the tape was cleared)`);
+    throw new ClearditError(
+      `backward: nothing on the tape produced the output ${fmtShape(output.shape)} (backward already ran over it, or the tape was cleared)`,
+    );
   if (opts.grad && !sameShape(opts.grad.shape, output.shape))
     throw new ShapeError('backward', `grad ${fmtShape(opts.grad.shape)} does not match the output ${fmtShape(output.shape)}`);
   if (!opts.grad && output.numel !== 1)

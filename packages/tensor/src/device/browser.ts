@@ -12,7 +12,10 @@ export interface BrowserDeviceOptions {
 
 export async function createBrowserDevice(opts: BrowserDeviceOptions = {}): Promise<Device> {
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) throw new AdapterError('this browser has no WebGPU (navigator.gpu is missing; Chromium needs a secure context, and headless Chromium --enable-unsafe-webgpu)');
+  if (!gpu)
+    throw new AdapterError(
+      'this browser has no WebGPU (navigator.gpu is missing; Chromium needs a secure context, and headless Chromium --enable-unsafe-webgpu)',
+    );
   for (const featureLevel of ['core', 'compatibility'] as const) {
     const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) continue;

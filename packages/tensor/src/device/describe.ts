@@ -11,6 +11,18 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
 export function describeAdapter(adapter: GPUAdapter, backend: string, featureLevel: 'core' | 'compatibility', fallbackName: string): AdapterDescription {
   const info = adapter.info;
   const text = `${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  const name = text.includes('llvmpipe') ? 'llvmpipe' : text.includes('swiftshader') ? 'swiftshader' : info.device || info.description || info.architecture || info.vendor || fallbackName;
-  return { name, backend, vendor: info.vendor, description: info.description || info.device || info.architecture, software: isSoftwareAdapter(adapter), featureLevel, reason: '' };
+  const name = text.includes('llvmpipe')
+    ? 'llvmpipe'
+    : text.includes('swiftshader')
+      ? 'swiftshader'
+      : info.device || info.description || info.architecture || info.vendor || fallbackName;
+  return {
+    name,
+    backend,
+    vendor: info.vendor,
+    description: info.description || info.device || info.architecture,
+    software: isSoftwareAdapter(adapter),
+    featureLevel,
+    reason: '',
+  };
 }

@@ -224,7 +224,8 @@ export class Device {
     const pipeline = this.pipeline(k.name, k.code, k.inputs.length, k.outputs.length, uniform);
     const entries: GPUBindGroupEntry[] = [...k.inputs, ...k.outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
     if (k.params) {
-      if (k.params.byteLength > MAX_PARAM_BYTES) throw new ClearditError(`${k.name}: parameter block of ${k.params.byteLength} bytes exceeds ${MAX_PARAM_BYTES}`);
+      if (k.params.byteLength > MAX_PARAM_BYTES)
+        throw new ClearditError(`${k.name}: parameter block of ${k.params.byteLength} bytes exceeds ${MAX_PARAM_BYTES}`);
       const offset = this.paramBytes;
       this.paramHost.set(k.params, offset / 4);
       this.paramBytes += this.paramAlign;

@@ -40,8 +40,7 @@ export class BufferPool {
   acquire(bytes: number): GPUBuffer {
     const size = sizeClass(Math.max(4, bytes));
     if (size > this.maxBufferSize) {
-      if (bytes > this.maxBufferSize)
-        throw new DeviceLimitError('buffer', bytes, this.maxBufferSize, 'Use a smaller size or an adapter with larger buffers');
+      if (bytes > this.maxBufferSize) throw new DeviceLimitError('buffer', bytes, this.maxBufferSize, 'Use a smaller size or an adapter with larger buffers');
       return this.create(bytes); // the class would round past the limit: make an exact-size buffer
     }
     const list = this.free.get(size);

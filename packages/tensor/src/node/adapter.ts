@@ -75,7 +75,8 @@ async function probe(kind: AdapterKind): Promise<Probed> {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { kind, backend: 'vulkan', found: false, missing: 'no hardware adapter (no GPU driver visible to Vulkan)' };
     const p = found(kind, process.platform === 'linux' ? 'vulkan' : 'native', gpu, adapter, 'core');
-    if (p.description?.software) return { kind, backend: p.backend, found: false, missing: `only a software Vulkan driver (${p.description.name}) was visible` };
+    if (p.description?.software)
+      return { kind, backend: p.backend, found: false, missing: `only a software Vulkan driver (${p.description.name}) was visible` };
     return p;
   } catch (e) {
     return { kind, backend: kind === 'llvmpipe' ? 'opengl' : 'vulkan', found: false, missing: (e as Error).message };
@@ -91,7 +92,13 @@ function hardwareVulkanDriver(): string | undefined {
     const f = process.env[v];
     if (f && !f.includes('swiftshader')) return f;
   }
-  const dirs = [...VULKAN_ICD_DIRS, ...(process.env.XDG_DATA_DIRS ?? '').split(':').filter(Boolean).map((d) => `${d}/vulkan/icd.d`)];
+  const dirs = [
+    ...VULKAN_ICD_DIRS,
+    ...(process.env.XDG_DATA_DIRS ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((d) => `${d}/vulkan/icd.d`),
+  ];
   for (const dir of dirs) {
     let names: string[] = [];
     try {
@@ -109,7 +116,16 @@ function found(kind: AdapterKind, backend: string, gpu: GPU, adapter: GPUAdapter
   const limits: Record<string, number> = {};
   const lim = adapter.limits as unknown as Record<string, number>;
   for (const k in lim) if (typeof lim[k] === 'number') limits[k] = lim[k];
-  return { kind, backend, found: true, gpu, adapter, description: describeAdapter(adapter, backend, fl, kind), features: [...(adapter.features as unknown as Iterable<string>)].sort(), limits };
+  return {
+    kind,
+    backend,
+    found: true,
+    gpu,
+    adapter,
+    description: describeAdapter(adapter, backend, fl, kind),
+    features: [...(adapter.features as unknown as Iterable<string>)].sort(),
+    limits,
+  };
 }
 
 export const ADAPTER_KINDS: AdapterKind[] = ['hardware', 'llvmpipe', 'swiftshader'];
@@ -181,7 +197,8 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<D
     (device as unknown as { keepAlive: unknown }).keepAlive = p.gpu; // the Dawn instance must outlive the device
     const kernels = options.kernels ?? process.env.CLEARDIT_KERNELS;
     if (kernels !== undefined && kernels !== '') {
-      if (kernels !== 'hardware' && kernels !== 'software') throw new AdapterError(`kernel variants '${kernels}' (CLEARDIT_KERNELS): expected hardware or software`);
+      if (kernels !== 'hardware' && kernels !== 'software')
+        throw new AdapterError(`kernel variants '${kernels}' (CLEARDIT_KERNELS): expected hardware or software`);
       device.kernels = kernels;
     }
     return device;

@@ -18,7 +18,10 @@ export class OutputExistsError extends InputError {
 /** The file could not be written (permissions, disk full, missing folder...). */
 export class FileWriteError extends ClearditError {
   override name = 'FileWriteError';
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`${path}: cannot write (${reason})`);
   }
 }

@@ -1,7 +1,12 @@
 // Plain float64 reference for conv.grad.ts: [dx, dweight, dbias] of conv2d against g.
 import { host, type HostTensor } from './host.js';
 
-export function conv2d(x: HostTensor, weight: HostTensor, g: HostTensor, opts: { padding?: number; stride?: number } = {}): [HostTensor, HostTensor, HostTensor] {
+export function conv2d(
+  x: HostTensor,
+  weight: HostTensor,
+  g: HostTensor,
+  opts: { padding?: number; stride?: number } = {},
+): [HostTensor, HostTensor, HostTensor] {
   const [n, cin, h, w] = x.shape;
   const [cout, , kh, kw] = weight.shape;
   const [, , ho, wo] = g.shape;

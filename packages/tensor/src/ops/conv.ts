@@ -56,12 +56,18 @@ function convKernel(kh: number, kw: number, pad: number, stride: number, CO: num
   const cs = Array.from({ length: CO }, (_, c) => c);
   const ps = Array.from({ length: PX }, (_, q) => q);
   const tap = [
-    ...ps.map((q) => `        let ix${q} = i32((ox0 + ${q}u) * ${stride}u + kx) - ${pad};\n        let x${q} = select(0.0, X[xRow + u32(clamp(ix${q}, 0, i32(P.w) - 1))], ix${q} >= 0 && ix${q} < i32(P.w));`),
+    ...ps.map(
+      (q) =>
+        `        let ix${q} = i32((ox0 + ${q}u) * ${stride}u + kx) - ${pad};\n        let x${q} = select(0.0, X[xRow + u32(clamp(ix${q}, 0, i32(P.w) - 1))], ix${q} >= 0 && ix${q} < i32(P.w));`,
+    ),
     ...cs.map((c) => `        let w${c} = Wt[wb${c} + ky * ${kw}u + kx];`),
     ...cs.flatMap((c) => ps.map((q) => `        a${c}_${q} = fma(x${q}, w${c}, a${c}_${q});`)),
   ].join('\n');
   const store = cs
-    .map((c) => `  if (co0 + ${c}u < P.cout) {\n${ps.map((q) => `    if (ox0 + ${q}u < P.wo) { O[((b * P.cout + co0 + ${c}u) * P.ho + oy) * P.wo + ox0 + ${q}u] = a${c}_${q}; }`).join('\n')}\n  }`)
+    .map(
+      (c) =>
+        `  if (co0 + ${c}u < P.cout) {\n${ps.map((q) => `    if (ox0 + ${q}u < P.wo) { O[((b * P.cout + co0 + ${c}u) * P.ho + oy) * P.wo + ox0 + ${q}u] = a${c}_${q}; }`).join('\n')}\n  }`,
+    )
     .join('\n');
   return defineKernel({
     name: 'conv2d',

@@ -33,8 +33,7 @@ export function sumExpr(op: string, full: Shape, target: Shape, operands: readon
   const n = full.length;
   if (target.length > n) throw new ShapeError(op, `cannot sum ${fmtShape(full)} to ${fmtShape(target)}`);
   const tp = [...Array<number>(n - target.length).fill(1), ...target];
-  for (let d = 0; d < n; d++)
-    if (tp[d] !== full[d] && tp[d] !== 1) throw new ShapeError(op, `cannot sum ${fmtShape(full)} to ${fmtShape(target)}`);
+  for (let d = 0; d < n; d++) if (tp[d] !== full[d] && tp[d] !== 1) throw new ShapeError(op, `cannot sum ${fmtShape(full)} to ${fmtShape(target)}`);
   const out = Tensor.empty(device, target);
   const T = out.numel;
   if (T === 0) return out;
@@ -119,7 +118,9 @@ export function accumulateInto(dst: Tensor, src: Tensor): void {
   requireDtype('accumulate', dst, 'f32');
   requireDtype('accumulate', src, 'f32');
   if (dst.numel !== src.numel) throw new ShapeError('accumulate', `${fmtShape(src.shape)} into ${fmtShape(dst.shape)}`);
-  const k = memo('accumulate', () => defineKernel({ name: 'accumulate', inputs: { A: 'f32' }, outputs: { O: 'f32' }, each: 'thread', body: '  O[i] = O[i] + A[i];' }));
+  const k = memo('accumulate', () =>
+    defineKernel({ name: 'accumulate', inputs: { A: 'f32' }, outputs: { O: 'f32' }, each: 'thread', body: '  O[i] = O[i] + A[i];' }),
+  );
   k.launch(dst.device, { inputs: [src.buffer], outputs: [dst.buffer], count: dst.numel });
 }
 
@@ -156,7 +157,17 @@ fn dgelu_erf(x: f32, g: f32) -> f32 {
 
 /** The gradient of unary(op, x) given the output's gradient g. */
 export function unaryBackward(op: UnaryOp, x: Tensor, g: Tensor): Tensor {
-  return sumExpr(`${op}_grad`, x.shape, x.shape, [{ name: 'x', t: x }, { name: 'g', t: g }], UNARY_GRAD[op], UNARY_FNS);
+  return sumExpr(
+    `${op}_grad`,
+    x.shape,
+    x.shape,
+    [
+      { name: 'x', t: x },
+      { name: 'g', t: g },
+    ],
+    UNARY_GRAD[op],
+    UNARY_FNS,
+  );
 }
 
 /** WGSL for p·x^(p−1) (matching powScalar's handling of integer powers of negative x). */
@@ -176,7 +187,16 @@ function powDerivative(p: number): string {
 }
 
 export function powScalarBackward(x: Tensor, p: number, g: Tensor): Tensor {
-  return sumExpr('pow_grad', x.shape, x.shape, [{ name: 'x', t: x }, { name: 'g', t: g }], `g * (${powDerivative(p)})`);
+  return sumExpr(
+    'pow_grad',
+    x.shape,
+    x.shape,
+    [
+      { name: 'x', t: x },
+      { name: 'g', t: g },
+    ],
+    `g * (${powDerivative(p)})`,
+  );
 }
 
 const BINARY_GRAD: Record<BinaryOp, [string, string]> = {

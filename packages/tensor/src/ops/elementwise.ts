@@ -10,9 +10,7 @@ import { defineKernel } from './kernel.js';
 import { ShapeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sin' | 'cos' | 'abs'
-  | 'silu' | 'gelu_tanh' | 'gelu_erf' | 'sigmoid' | 'square';
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sin' | 'cos' | 'abs' | 'silu' | 'gelu_tanh' | 'gelu_erf' | 'sigmoid' | 'square';
 
 /** WGSL for each unary op, over `x: f32`. Helper functions come from PRELUDE. */
 const UNARY: Record<UnaryOp, string> = {
@@ -242,10 +240,7 @@ export function cast(a: Tensor, dtype: DType): Tensor {
   const out = Tensor.empty(device, a.shape, dtype);
   if (isPacked16(dtype)) {
     // bf16: add 0x7fff plus the kept lsb, then truncate (ties to even); NaN keeps a quiet mantissa bit.
-    const pack =
-      dtype === 'f16'
-        ? 'pack2x16float(vec2<f32>(lo, hi))'
-        : 'to_bf16(bitcast<u32>(lo)) | (to_bf16(bitcast<u32>(hi)) << 16u)';
+    const pack = dtype === 'f16' ? 'pack2x16float(vec2<f32>(lo, hi))' : 'to_bf16(bitcast<u32>(lo)) | (to_bf16(bitcast<u32>(hi)) << 16u)';
     const k = memo(`cast:f32>${dtype}`, () =>
       defineKernel({
         name: `cast_${dtype}`,

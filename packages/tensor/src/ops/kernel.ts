@@ -72,7 +72,8 @@ export function defineKernel(spec: KernelSpec): Kernel {
   if (params.length > 64) throw new Error(`kernel ${spec.name}: ${params.length} parameters exceed the 256-byte block`);
   const ws = spec.workgroupSize ?? (spec.each === 'group' ? 64 : 256);
   const [wx, wy] = typeof ws === 'number' ? [ws, 1] : ws;
-  for (const [n] of [...inputs, ...outputs]) if (n === 'P' || n === 'Params') throw new Error(`kernel ${spec.name}: binding name '${n}' is the parameter block's`);
+  for (const [n] of [...inputs, ...outputs])
+    if (n === 'P' || n === 'Params') throw new Error(`kernel ${spec.name}: binding name '${n}' is the parameter block's`);
   const decl: string[] = [];
   let binding = 0;
   for (const [n, ty] of inputs) decl.push(`@group(0) @binding(${binding++}) var<storage, read> ${n}: array<${ty}>;`);
@@ -116,7 +117,14 @@ ${head}${spec.body.replace(/^\n+/, '').replace(/\s+$/, '')}
         values.count = count;
         workgroups = foldGrid(device, Math.ceil(count / perGroup));
       }
-      device.dispatch({ name: spec.name, code, inputs: ins, outputs: args.outputs, workgroups, params: params.length ? packParams(spec.name, params, values) : undefined });
+      device.dispatch({
+        name: spec.name,
+        code,
+        inputs: ins,
+        outputs: args.outputs,
+        workgroups,
+        params: params.length ? packParams(spec.name, params, values) : undefined,
+      });
     },
   };
 }

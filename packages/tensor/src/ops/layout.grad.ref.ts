@@ -33,8 +33,7 @@ export function slice(g: HostTensor, xShape: number[], axis: number, start: numb
   const len = xShape[ax];
   const glen = g.shape[ax];
   for (let o = 0; o < outer; o++)
-    for (let j = 0; j < glen; j++)
-      for (let c = 0; c < inner; c++) out.data[(o * len + start + j) * inner + c] = g.data[(o * glen + j) * inner + c];
+    for (let j = 0; j < glen; j++) for (let c = 0; c < inner; c++) out.data[(o * len + start + j) * inner + c] = g.data[(o * glen + j) * inner + c];
   return out;
 }
 
@@ -59,7 +58,6 @@ export function upsampleNearest2x(g: HostTensor): HostTensor {
   const out = host([...g.shape.slice(0, -2), h, w]);
   const planes = out.data.length / (h * w || 1);
   for (let p = 0; p < planes; p++)
-    for (let y = 0; y < h2; y++)
-      for (let x = 0; x < w2; x++) out.data[(p * h + (y >> 1)) * w + (x >> 1)] += g.data[(p * h2 + y) * w2 + x];
+    for (let y = 0; y < h2; y++) for (let x = 0; x < w2; x++) out.data[(p * h + (y >> 1)) * w + (x >> 1)] += g.data[(p * h2 + y) * w2 + x];
   return out;
 }

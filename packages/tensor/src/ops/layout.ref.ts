@@ -34,8 +34,7 @@ export function concat(xs: HostTensor[], axis: number): HostTensor {
   for (const t of xs) {
     const len = t.shape[ax];
     for (let o = 0; o < outer; o++)
-      for (let j = 0; j < len; j++)
-        for (let c = 0; c < inner; c++) out.data[(o * total + at + j) * inner + c] = t.data[(o * len + j) * inner + c];
+      for (let j = 0; j < len; j++) for (let c = 0; c < inner; c++) out.data[(o * total + at + j) * inner + c] = t.data[(o * len + j) * inner + c];
     at += len;
   }
   return out;
@@ -50,8 +49,7 @@ export function slice(x: HostTensor, axis: number, start: number, end?: number):
   const out = host(shape);
   const [outer, inner] = oi(x.shape, ax);
   for (let o = 0; o < outer; o++)
-    for (let j = 0; j < e - s; j++)
-      for (let c = 0; c < inner; c++) out.data[(o * (e - s) + j) * inner + c] = x.data[(o * len + s + j) * inner + c];
+    for (let j = 0; j < e - s; j++) for (let c = 0; c < inner; c++) out.data[(o * (e - s) + j) * inner + c] = x.data[(o * len + s + j) * inner + c];
   return out;
 }
 
@@ -74,7 +72,6 @@ export function upsampleNearest2x(x: HostTensor): HostTensor {
   const out = host([...x.shape.slice(0, -2), 2 * h, 2 * w]);
   const planes = x.data.length / (h * w || 1);
   for (let p = 0; p < planes; p++)
-    for (let y = 0; y < 2 * h; y++)
-      for (let xx = 0; xx < 2 * w; xx++) out.data[(p * 2 * h + y) * 2 * w + xx] = x.data[(p * h + (y >> 1)) * w + (xx >> 1)];
+    for (let y = 0; y < 2 * h; y++) for (let xx = 0; xx < 2 * w; xx++) out.data[(p * 2 * h + y) * 2 * w + xx] = x.data[(p * h + (y >> 1)) * w + (xx >> 1)];
   return out;
 }

@@ -93,7 +93,11 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
       throw new ShapeError(op, `shapes ${xs.map((x) => fmtShape(x.shape)).join(', ')} differ outside axis ${ax}`);
   }
   const total = xs.reduce((s, t) => s + t.shape[ax], 0);
-  const out = Tensor.empty(device, first.shape.map((d, i) => (i === ax ? total : d)), first.dtype);
+  const out = Tensor.empty(
+    device,
+    first.shape.map((d, i) => (i === ax ? total : d)),
+    first.dtype,
+  );
   let at = 0;
   for (const t of xs) {
     copyBlock(t, out, ax, 0, t.shape[ax], at, op);
@@ -111,7 +115,11 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const e = end === undefined ? len : end < 0 ? end + len : end;
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > len || s > e)
     throw new ShapeError(op, `range ${start}:${end ?? ''} is outside axis ${ax} of ${fmtShape(x.shape)}`);
-  const out = Tensor.empty(x.device, x.shape.map((d, i) => (i === ax ? e - s : d)), x.dtype);
+  const out = Tensor.empty(
+    x.device,
+    x.shape.map((d, i) => (i === ax ? e - s : d)),
+    x.dtype,
+  );
   copyBlock(x, out, ax, s, e - s, 0, op);
   return out;
 }
@@ -125,7 +133,8 @@ export function split(x: Tensor, sizes: number | readonly number[], axis: number
     if (len % sizes) throw new ShapeError('split', `axis ${ax} of ${fmtShape(x.shape)} does not split into ${sizes} equal parts`);
     parts = Array(sizes).fill(len / sizes);
   } else parts = [...sizes];
-  if (parts.reduce((a, b) => a + b, 0) !== len) throw new ShapeError('split', `sizes [${parts.join(',')}] do not add up to ${len} (axis ${ax} of ${fmtShape(x.shape)})`);
+  if (parts.reduce((a, b) => a + b, 0) !== len)
+    throw new ShapeError('split', `sizes [${parts.join(',')}] do not add up to ${len} (axis ${ax} of ${fmtShape(x.shape)})`);
   let at = 0;
   return parts.map((p) => {
     const t = slice(x, ax, at, at + p);
@@ -145,7 +154,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   requireDtype(op, index, 'i32', 'u32');
   const ty = scalarType(x.dtype, op, x);
   const ax = normAxis(op, axis, x.rank);
-  const [outer, inner] = outerInner(x.shape, ax);
+  const [, inner] = outerInner(x.shape, ax);
   const len = x.shape[ax];
   const n = index.numel;
   const out = Tensor.empty(device, [...x.shape.slice(0, ax), ...index.shape, ...x.shape.slice(ax + 1)], x.dtype);

@@ -65,7 +65,6 @@ interface Shape {
   WY: number;
 }
 
-
 /**
  * Register block RM×RN per invocation and workgroup WX×WY (measured on llvmpipe, 2 threads; see the
  * header). Bigger blocks mean fewer loads per fma; 16×16 is the best that divides power-of-two
@@ -101,7 +100,22 @@ export function cpuMatmulVariant(g: CpuMatmulGeometry): string {
   const { RM, RN, WX, WY } = shapeFor(g.M, g.N);
   const vecA = !g.transposeA ? g.K % 4 === 0 : g.M % 4 === 0 && RM % 4 === 0;
   const vecB = g.transposeB ? g.K % 4 === 0 : g.N % 4 === 0 && RN % 4 === 0;
-  return JSON.stringify([g.transposeA, g.transposeB, g.b16 ?? '', g.bias, g.aBase, g.bBase, RM, RN, WX, WY, vecA, vecB, g.K % 4 !== 0, g.N % 4 === 0 && RN % 4 === 0]);
+  return JSON.stringify([
+    g.transposeA,
+    g.transposeB,
+    g.b16 ?? '',
+    g.bias,
+    g.aBase,
+    g.bBase,
+    RM,
+    RN,
+    WX,
+    WY,
+    vecA,
+    vecB,
+    g.K % 4 !== 0,
+    g.N % 4 === 0 && RN % 4 === 0,
+  ]);
 }
 
 export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgroups: (M: number, N: number, z: number) => [number, number, number] } {
@@ -159,8 +173,7 @@ export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgro
       const rq = `${p}rq`;
       pre.push(`  let ${rq} = ${o.rows} / 4u;`);
       for (const gq of ii(G)) pre.push(`  let ${p}g${gq} = ${o.base} / 4u + min(${o.r0} / 4u + ${gq}u, ${rq} - 1u);`);
-      for (const kk of ii(4))
-        for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${ld(o, `${p}g${gq} + (k + ${kk}u) * ${rq}`)};`);
+      for (const kk of ii(4)) for (const gq of ii(G)) main.push(`    let ${p}${kk}_${gq} = ${ld(o, `${p}g${gq} + (k + ${kk}u) * ${rq}`)};`);
       for (const i of ii(o.R)) for (const kk of ii(4)) v[i].push(`${p}${kk}_${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
       for (const gq of ii(G)) tailLoads.push(`    let ${p}${gq} = ${ld(o, `${p}g${gq} + k * ${rq}`)};`);
       for (const i of ii(o.R)) t.push(`${p}${Math.floor(i / 4)}.${'xyzw'[i % 4]}`);
@@ -191,7 +204,9 @@ export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgro
     ? ii(RM)
         .map((i) => {
           const cols = ii(RN / 4).map((q) => {
-            const v = `vec4<f32>(${ii(4).map((e) => `c${i}_${4 * q + e}`).join(', ')}) * P.alpha${g.bias ? ` + Bias[n / 4u]` : ''}`;
+            const v = `vec4<f32>(${ii(4)
+              .map((e) => `c${i}_${4 * q + e}`)
+              .join(', ')}) * P.alpha${g.bias ? ` + Bias[n / 4u]` : ''}`;
             return `      { let n = col0 + ${4 * q}u; if (n < N) { C[(o + n) / 4u] = ${v}; } }`;
           });
           return `  if (row0 + ${i}u < M) {\n    let o = cBase + (row0 + ${i}u) * N;\n${cols.join('\n')}\n  }`;
@@ -199,7 +214,9 @@ export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgro
         .join('\n')
     : ii(RM)
         .map((i) => {
-          const cols = ii(RN).map((j) => `      { let n = col0 + ${j}u; if (n < N) { C[o + n] = c${i}_${j} * P.alpha${g.bias ? ' + Bias[n]' : ''}; } }`).join('\n');
+          const cols = ii(RN)
+            .map((j) => `      { let n = col0 + ${j}u; if (n < N) { C[o + n] = c${i}_${j} * P.alpha${g.bias ? ' + Bias[n]' : ''}; } }`)
+            .join('\n');
           return `  if (row0 + ${i}u < M) {\n    let o = cBase + (row0 + ${i}u) * N;\n${cols}\n  }`;
         })
         .join('\n');
@@ -215,7 +232,9 @@ export function cpuMatmulKernel(g: CpuMatmulGeometry): { kernel: Kernel; workgro
   let row0 = (wid.y * ${WY}u + lid.y) * ${RM}u;
   let col0 = (wid.x * ${WX}u + lid.x) * ${RN}u;
 ${pre.join('\n')}
-${ii(RM).map((i) => `  var c${i}_${ii(RN).join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`).join('\n')}
+${ii(RM)
+  .map((i) => `  var c${i}_${ii(RN).join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`)
+  .join('\n')}
   let kq1 = min(kq0 + P.kq, K / 4u);
   for (var kq = kq0; kq < kq1; kq = kq + 1u) {
     let k = kq * 4u;

@@ -49,9 +49,7 @@ export function matmulBackward(a: Tensor, b: Tensor, g: Tensor, opts: MatmulOpti
     out.da = reduced(full, a.shape);
   }
   if (want.b) {
-    const full = !tb
-      ? matmul(a, g, { transposeA: !ta, alpha })
-      : matmul(g, a, { transposeA: true, transposeB: ta, alpha });
+    const full = !tb ? matmul(a, g, { transposeA: !ta, alpha }) : matmul(g, a, { transposeA: true, transposeB: ta, alpha });
     out.db = reduced(full, b.shape);
   }
   if (want.bias && opts.bias) {

@@ -48,9 +48,11 @@ export function modulateShapes(op: string, x: Tensor, shift: Tensor, scale: Tens
   for (const t of [x, shift, scale]) requireDtype(op, t, 'f32');
   if (x.rank !== 3) throw new ShapeError(op, `x must be [B, L, C], got ${fmtShape(x.shape)}`);
   const [B, L, C] = x.shape;
-  for (const [name, t] of [['shift', shift], ['scale', scale]] as const)
+  for (const [name, t] of [
+    ['shift', shift],
+    ['scale', scale],
+  ] as const)
     if (t.numel !== B * C || t.shape[0] !== B || t.shape[t.rank - 1] !== C)
       throw new ShapeError(op, `${name} must be [${B}, 1, ${C}] or [${B}, ${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
   return [B, L, C];
 }
-

@@ -54,7 +54,16 @@ export interface NormGradsRef {
 }
 
 /** Rows of `len`; channel(r, j) picks the affine parameter; `channels` parameters. */
-function norm(x: HostTensor, g: HostTensor, len: number, eps: number, rms: boolean, w: HostTensor | undefined, channels: number, channel: (r: number, j: number) => number): NormGradsRef {
+function norm(
+  x: HostTensor,
+  g: HostTensor,
+  len: number,
+  eps: number,
+  rms: boolean,
+  w: HostTensor | undefined,
+  channels: number,
+  channel: (r: number, j: number) => number,
+): NormGradsRef {
   const dx = host(x.shape);
   const dweight = host([channels]);
   const dbias = host([channels]);
@@ -99,9 +108,18 @@ export function groupNorm(x: HostTensor, g: HostTensor, groups: number, opts: { 
 }
 
 /** Gradients of modulate: dx, and dshift, dscale shaped like shift and scale. */
-export function modulate(x: HostTensor, g: HostTensor, shift: HostTensor, scale: HostTensor, eps = 1e-6): { dx: HostTensor; dshift: HostTensor; dscale: HostTensor } {
+export function modulate(
+  x: HostTensor,
+  g: HostTensor,
+  shift: HostTensor,
+  scale: HostTensor,
+  eps = 1e-6,
+): { dx: HostTensor; dshift: HostTensor; dscale: HostTensor } {
   const [B, L, C] = x.shape;
-  const w = host([B * C], Array.from(scale.data, (v) => 1 + v));
+  const w = host(
+    [B * C],
+    Array.from(scale.data, (v) => 1 + v),
+  );
   const r = norm(x, g, C, eps, false, w, B * C, (row, j) => Math.floor(row / L) * C + j);
   return { dx: r.dx, dshift: host(shift.shape, r.dbias.data), dscale: host(scale.shape, r.dweight.data) };
 }

@@ -132,7 +132,8 @@ function normBackward(s: NormSpec): NormGrads {
   ${kit.once('ST[2u * r] = mu; ST[2u * r + 1u] = inv;')}`,
     }),
   );
-  if (dx.numel) kdx.launch(device, { inputs: [x.buffer, g.buffer, ...(s.weight ? [s.weight.buffer] : [])], outputs: [dx.buffer, stats.buffer], count: rows, params });
+  if (dx.numel)
+    kdx.launch(device, { inputs: [x.buffer, g.buffer, ...(s.weight ? [s.weight.buffer] : [])], outputs: [dx.buffer, stats.buffer], count: rows, params });
   const result: NormGrads = { dx };
   if (s.wantWeight || s.wantBias) {
     const dw = s.wantWeight ? Tensor.empty(device, [s.channels]) : undefined;
@@ -158,7 +159,13 @@ function normBackward(s: NormSpec): NormGrads {
       }),
     );
     const outs = [dw, db].filter((t): t is Tensor => !!t);
-    if (s.channels) kp.launch(device, { inputs: [x.buffer, g.buffer, stats.buffer], outputs: outs.map((t) => t.buffer), count: s.channels, params: { ...params, rowsPer: s.count } });
+    if (s.channels)
+      kp.launch(device, {
+        inputs: [x.buffer, g.buffer, stats.buffer],
+        outputs: outs.map((t) => t.buffer),
+        count: s.channels,
+        params: { ...params, rowsPer: s.count },
+      });
     if (dw) result.dweight = dw;
     if (db) result.dbias = db;
   }
@@ -179,9 +186,18 @@ export function layerNormBackward(x: Tensor, g: Tensor, opts: NormBackwardOption
   const d = x.shape[x.rank - 1];
   const rows = d ? x.numel / d : 0;
   return normBackward({
-    op: 'layerNorm', x, g, layout: { len: d, eps: opts.eps ?? 1e-5, channel: 'last' }, rms: false, weight: opts.weight,
-    channels: d, count: rows, rowOf: 'k', indexOf: 'k * P.len + c',
-    wantWeight: !!opts.wantWeight, wantBias: !!opts.wantBias,
+    op: 'layerNorm',
+    x,
+    g,
+    layout: { len: d, eps: opts.eps ?? 1e-5, channel: 'last' },
+    rms: false,
+    weight: opts.weight,
+    channels: d,
+    count: rows,
+    rowOf: 'k',
+    indexOf: 'k * P.len + c',
+    wantWeight: !!opts.wantWeight,
+    wantBias: !!opts.wantBias,
   });
 }
 
@@ -196,13 +212,29 @@ export interface ModulateGrads {
  * weight; dscale[b, c] = Σ_t g·x̂ and dshift[b, c] = Σ_t g over the batch item's L tokens (the norm's
  * parameter-gradient kernel with one channel per (b, c)). Shaped like shift and scale.
  */
-export function modulateBackward(x: Tensor, g: Tensor, shift: Tensor, scale: Tensor, eps: number, want: { x: boolean; shift: boolean; scale: boolean }): ModulateGrads {
+export function modulateBackward(
+  x: Tensor,
+  g: Tensor,
+  shift: Tensor,
+  scale: Tensor,
+  eps: number,
+  want: { x: boolean; shift: boolean; scale: boolean },
+): ModulateGrads {
   const [B, L, C] = modulateShapes('modulate_grad', x, shift, scale);
   const w = addScalar(scale, 1);
   const r = normBackward({
-    op: 'modulate', x, g, layout: { len: C, eps, channel: 'batch', spatial: L }, rms: false, weight: w,
-    channels: B * C, count: L, rowOf: '(c / P.len) * P.spatial + k', indexOf: '((c / P.len) * P.spatial + k) * P.len + c % P.len',
-    wantWeight: want.scale, wantBias: want.shift,
+    op: 'modulate',
+    x,
+    g,
+    layout: { len: C, eps, channel: 'batch', spatial: L },
+    rms: false,
+    weight: w,
+    channels: B * C,
+    count: L,
+    rowOf: '(c / P.len) * P.spatial + k',
+    indexOf: '((c / P.len) * P.spatial + k) * P.len + c % P.len',
+    wantWeight: want.scale,
+    wantBias: want.shift,
   });
   w.dispose();
   if (!want.x) r.dx.dispose();
@@ -220,9 +252,18 @@ export function rmsNormBackward(x: Tensor, g: Tensor, weight: Tensor | undefined
   const d = x.shape[x.rank - 1];
   const rows = d ? x.numel / d : 0;
   return normBackward({
-    op: 'rmsNorm', x, g, layout: { len: d, eps, channel: 'last' }, rms: true, weight,
-    channels: d, count: rows, rowOf: 'k', indexOf: 'k * P.len + c',
-    wantWeight, wantBias: false,
+    op: 'rmsNorm',
+    x,
+    g,
+    layout: { len: d, eps, channel: 'last' },
+    rms: true,
+    weight,
+    channels: d,
+    count: rows,
+    rowOf: 'k',
+    indexOf: 'k * P.len + c',
+    wantWeight,
+    wantBias: false,
   });
 }
 
@@ -233,10 +274,17 @@ export function groupNormBackward(x: Tensor, g: Tensor, groups: number, opts: No
   const cpg = c / groups;
   const len = cpg * spatial;
   return normBackward({
-    op: 'groupNorm', x, g, layout: { len, eps: opts.eps ?? 1e-5, channel: 'group', groups, cpg, spatial }, rms: false, weight: opts.weight,
-    channels: c, count: n * spatial,
+    op: 'groupNorm',
+    x,
+    g,
+    layout: { len, eps: opts.eps ?? 1e-5, channel: 'group', groups, cpg, spatial },
+    rms: false,
+    weight: opts.weight,
+    channels: c,
+    count: n * spatial,
     rowOf: '(k / P.spatial) * P.groups + c / P.cpg',
     indexOf: '((k / P.spatial) * P.groups * P.cpg + c) * P.spatial + k % P.spatial',
-    wantWeight: !!opts.wantWeight, wantBias: !!opts.wantBias,
+    wantWeight: !!opts.wantWeight,
+    wantBias: !!opts.wantBias,
   });
 }

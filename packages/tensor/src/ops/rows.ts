@@ -11,7 +11,6 @@ import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-
 import { type NormLayout, NORM_CHANNEL, NORM_PARAMS, modulateShapes, normParams, normStats } from './norm-kit.js';
 import { addScalar } from './elementwise.js';
 
-
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
 /** Reduces one axis. `keepDim` keeps it with size 1. */
@@ -140,12 +139,10 @@ export function groupNorm(x: Tensor, groups: number, opts: { weight?: Tensor; bi
   requireDtype('groupNorm', x, 'f32');
   if (x.rank < 2) throw new ShapeError('groupNorm', `expects [N, C, ...], got ${fmtShape(x.shape)}`);
   const c = x.shape[1];
-  if (!Number.isInteger(groups) || groups <= 0 || c % groups)
-    throw new ShapeError('groupNorm', `${c} channels do not split into ${groups} groups`);
+  if (!Number.isInteger(groups) || groups <= 0 || c % groups) throw new ShapeError('groupNorm', `${c} channels do not split into ${groups} groups`);
   checkParam('groupNorm', opts.weight, c, 'weight');
   checkParam('groupNorm', opts.bias, c, 'bias');
   const spatial = x.numel / (x.shape[0] * c || 1);
   const cpg = c / groups;
   return normRows('groupNorm', x, { len: cpg * spatial, eps: opts.eps ?? 1e-5, channel: 'group', groups, cpg, spatial }, false, opts.weight, opts.bias);
 }
-

@@ -14,14 +14,16 @@ const u32 = new Uint32Array(f32.buffer);
 /** A WGSL expression that is exactly the float32 nearest to x (decimal printing can round differently). */
 export function f32Lit(x: number): string {
   f32[0] = x;
-  if (Number.isFinite(f32[0]) && f32[0] === Math.fround(x) && Number.isInteger(f32[0]) && Math.abs(f32[0]) < 2 ** 24)
-    return `${f32[0]}.0`;
+  if (Number.isFinite(f32[0]) && f32[0] === Math.fround(x) && Number.isInteger(f32[0]) && Math.abs(f32[0]) < 2 ** 24) return `${f32[0]}.0`;
   return `bitcast<f32>(0x${u32[0].toString(16)}u)`;
 }
 
 export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
   if (!allowed.includes(t.dtype))
-    throw new ShapeError(op, `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${isPacked16(t.dtype) ? '; cast it to f32 first' : ''}`);
+    throw new ShapeError(
+      op,
+      `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${isPacked16(t.dtype) ? '; cast it to f32 first' : ''}`,
+    );
 }
 
 export function sameDevice(op: string, ...ts: Tensor[]): Device {

@@ -66,19 +66,21 @@ export class AdamW extends Optimizer {
           this.state.set(name, s);
         }
         s.step++;
-        memo(`adamw:${b1}:${b2}:${this.eps}`, () => defineKernel({
-          name: 'adamw',
-          inputs: { G: 'f32', H: 'vec4<f32>' },
-          outputs: { W: 'f32', M: 'f32', V: 'f32' },
-          each: 'thread',
-          body: `  let h = H[0];
+        memo(`adamw:${b1}:${b2}:${this.eps}`, () =>
+          defineKernel({
+            name: 'adamw',
+            inputs: { G: 'f32', H: 'vec4<f32>' },
+            outputs: { W: 'f32', M: 'f32', V: 'f32' },
+            each: 'thread',
+            body: `  let h = H[0];
   let gi = G[i];
   let m = M[i] + ${f32Lit(1 - b1)} * (gi - M[i]);
   let v = ${f32Lit(b2)} * V[i] + ${f32Lit(1 - b2)} * gi * gi;
   M[i] = m;
   V[i] = v;
   W[i] = W[i] * h.x - h.y * m / (sqrt(v) / h.z + ${f32Lit(this.eps)});`,
-        })).launch(this.device, { inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], count: p.numel });
+          }),
+        ).launch(this.device, { inputs: [p.grad!.buffer, hyper.buffer], outputs: [p.buffer, s.m.buffer, s.v.buffer], count: p.numel });
       }
     }
     this.stepCount++;

@@ -11,7 +11,8 @@ import { defineKernel } from '../ops/kernel.js';
 import { foldPartials, partialCount, stageOne, stageOneLaunch } from './reduce.js';
 
 const SUMSQ = () => memo('clip_sumsq', () => stageOne('clip_sumsq', { G: 'f32' }, {}, 'let v = G[i]; contrib = vec2<f32>(v * v, 0.0);'));
-const SCALE = () => memo('clip_scale', () => defineKernel({ name: 'clip_scale', inputs: { N: 'f32' }, outputs: { G: 'f32' }, each: 'thread', body: '  G[i] = G[i] * N[0];' }));
+const SCALE = () =>
+  memo('clip_scale', () => defineKernel({ name: 'clip_scale', inputs: { N: 'f32' }, outputs: { G: 'f32' }, each: 'thread', body: '  G[i] = G[i] * N[0];' }));
 import { namedParams, type NamedParams } from './optimizer.js';
 
 /**
@@ -19,7 +20,10 @@ import { namedParams, type NamedParams } from './optimizer.js';
  * `maxNorm`. Returns the norm before clipping as a one-element tensor (the caller disposes it).
  */
 export function clipGradNorm(params: NamedParams | readonly Tensor[], maxNorm: number): Tensor {
-  const list: Tensor[] = Array.isArray(params) && (params.length === 0 || params[0] instanceof Tensor) ? [...(params as Tensor[])] : namedParams(params as NamedParams).map(([, t]) => t);
+  const list: Tensor[] =
+    Array.isArray(params) && (params.length === 0 || params[0] instanceof Tensor)
+      ? [...(params as Tensor[])]
+      : namedParams(params as NamedParams).map(([, t]) => t);
   const grads = list.map((p) => p.grad).filter((g): g is Tensor => !!g && g.numel > 0);
   if (!list.length) throw new ClearditError('clipGradNorm: no parameters');
   const device: Device = list[0].device;

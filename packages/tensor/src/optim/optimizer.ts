@@ -21,7 +21,8 @@ export interface OptimizerOptions {
 }
 
 export function namedParams(params: NamedParams): [string, Tensor][] {
-  const list: [string, Tensor][] = Symbol.iterator in params ? [...(params as Iterable<readonly [string, Tensor]>)].map(([n, t]) => [n, t]) : Object.entries(params);
+  const list: [string, Tensor][] =
+    Symbol.iterator in params ? [...(params as Iterable<readonly [string, Tensor]>)].map(([n, t]) => [n, t]) : Object.entries(params);
   const seen = new Set<string>();
   for (const [n, t] of list) {
     if (seen.has(n)) throw new ClearditError(`optimizer: parameter name '${n}' appears twice`);

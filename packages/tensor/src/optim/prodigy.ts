@@ -145,7 +145,8 @@ export class Prodigy extends Optimizer {
         }
         part.dispose();
       });
-      const sums = live.length && live.some(([, p]) => p.numel) ? new Float32Array(await device.read(stats.buffer, stats.byteSize)) : new Float32Array(2 * live.length);
+      const sums =
+        live.length && live.some(([, p]) => p.numel) ? new Float32Array(await device.read(stats.buffer, stats.byteSize)) : new Float32Array(2 * live.length);
       // accumulate in parameter order, in float64, as the reference does with .item()
       let num = this.dNumerator * b3;
       let den = 0;
@@ -175,16 +176,18 @@ export class Prodigy extends Optimizer {
       for (const [name, p] of live) {
         const st = this.state.get(name)!;
         st.step++;
-        memo('prodigy_update', () => defineKernel({
-          name: 'prodigy_update',
-          inputs: { M: 'f32', V: 'f32', H: 'vec4<f32>' },
-          outputs: { W: 'f32' },
-          each: 'thread',
-          body: `  let h = H[0];
+        memo('prodigy_update', () =>
+          defineKernel({
+            name: 'prodigy_update',
+            inputs: { M: 'f32', V: 'f32', H: 'vec4<f32>' },
+            outputs: { W: 'f32' },
+            each: 'thread',
+            body: `  let h = H[0];
   let denom = sqrt(V[i]) + h.z;
   let p = W[i] + h.x * W[i];
   W[i] = p + h.y * (M[i] / denom);`,
-        })).launch(device, { inputs: [st.m.buffer, st.v.buffer, hyperC.buffer], outputs: [p.buffer], count: p.numel });
+          }),
+        ).launch(device, { inputs: [st.m.buffer, st.v.buffer, hyperC.buffer], outputs: [p.buffer], count: p.numel });
       }
       this.k++;
       this.stepCount++;

@@ -52,8 +52,7 @@ export function checkHeaderLength(name: string, fileSize: number, headerLen: big
   if (len > BigInt(SAFETENSORS_MAX_HEADER_BYTES))
     throw new SafetensorsError(name, `header length ${len} is absurd (over ${SAFETENSORS_MAX_HEADER_BYTES} bytes); not a safetensors file?`);
   if (len < 2n) throw new SafetensorsError(name, `header length ${len} is too short to hold a JSON object`);
-  if (len > BigInt(fileSize - 8))
-    throw new SafetensorsError(name, `header length ${len} runs past the end of the file (${fileSize} bytes): file truncated?`);
+  if (len > BigInt(fileSize - 8)) throw new SafetensorsError(name, `header length ${len} runs past the end of the file (${fileSize} bytes): file truncated?`);
   return Number(len);
 }
 
@@ -124,8 +123,7 @@ function parseHeaderUnguarded(name: string, fileSize: number, headerLen: bigint 
 function parseEntry(name: string, key: string, value: unknown, dataStart: number, dataBytes: number): SafetensorsEntry {
   const t = `tensor '${key}'`;
   if (!isObject(value)) throw new SafetensorsError(name, `${t}: entry is ${show(value)}, not an object with dtype, shape and data_offsets`);
-  for (const field of ['dtype', 'shape', 'data_offsets'])
-    if (!(field in value)) throw new SafetensorsError(name, `${t} has no ${field}`);
+  for (const field of ['dtype', 'shape', 'data_offsets']) if (!(field in value)) throw new SafetensorsError(name, `${t} has no ${field}`);
 
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw new SafetensorsError(name, `${t} has dtype ${show(dtype)}, not a string`);
@@ -143,7 +141,10 @@ function parseEntry(name: string, key: string, value: unknown, dataStart: number
   if (need !== BigInt(end - begin))
     throw new SafetensorsError(name, `${t}: shape ${fmtShape(shape)} × ${dtype} needs ${need} bytes but data_offsets span ${end - begin}`);
   if (end > dataBytes)
-    throw new SafetensorsError(name, `${t}: data_offsets [${begin},${end}] run past the end of the file (the data region holds ${dataBytes} bytes): file truncated?`);
+    throw new SafetensorsError(
+      name,
+      `${t}: data_offsets [${begin},${end}] run past the end of the file (the data region holds ${dataBytes} bytes): file truncated?`,
+    );
 
   return Object.freeze({ dtype, shape: Object.freeze([...shape]), begin: dataStart + begin, end: dataStart + end });
 }

@@ -102,7 +102,8 @@ export class SafetensorsReader {
     const wide = h.data as BigInt64Array;
     const out = new Int32Array(wide.length);
     for (let i = 0; i < wide.length; i++) {
-      if (wide[i] > 2147483647n || wide[i] < -2147483648n) throw new SafetensorsError(this.name, `tensor '${key}' (I64) holds ${wide[i]} at index ${i}, beyond 32 bits`);
+      if (wide[i] > 2147483647n || wide[i] < -2147483648n)
+        throw new SafetensorsError(this.name, `tensor '${key}' (I64) holds ${wide[i]} at index ${i}, beyond 32 bits`);
       out[i] = Number(wide[i]);
     }
     return out;
@@ -164,7 +165,10 @@ export function storedToFloats(h: StoredTensor): Float32Array {
 async function readExact(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
   const bytes = await source.read(offset, length);
   if (bytes.length !== length)
-    throw new SafetensorsError(source.name, `short read at byte ${offset}: wanted ${length} bytes, got ${bytes.length} (file truncated or changed since it was opened?)`);
+    throw new SafetensorsError(
+      source.name,
+      `short read at byte ${offset}: wanted ${length} bytes, got ${bytes.length} (file truncated or changed since it was opened?)`,
+    );
   return bytes;
 }
 

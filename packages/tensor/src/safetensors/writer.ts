@@ -55,9 +55,13 @@ export function buildHeader(tensors: Record<string, TensorToWrite>, metadata?: R
       throw new SafetensorsError(file, `${what} has shape ${JSON.stringify(t.shape)}; a shape must be an array of non-negative integers`);
     if (t.dtype === 'F32' && t.data instanceof Uint16Array)
       throw new SafetensorsError(file, `${what} is F32 but its data is a Uint16Array (16-bit patterns); pass a Float32Array`);
-    if ((t.dtype === 'I32' || t.dtype === 'I64') && !(t.data instanceof Int32Array || t.data instanceof BigInt64Array || (Array.isArray(t.data) && t.data.every(Number.isSafeInteger))))
+    if (
+      (t.dtype === 'I32' || t.dtype === 'I64') &&
+      !(t.data instanceof Int32Array || t.data instanceof BigInt64Array || (Array.isArray(t.data) && t.data.every(Number.isSafeInteger)))
+    )
       throw new SafetensorsError(file, `${what} is ${t.dtype}: its data must be integers (an Int32Array, a BigInt64Array or integer numbers)`);
-    if (t.dtype !== 'I64' && t.data instanceof BigInt64Array) throw new SafetensorsError(file, `${what} is ${t.dtype} but its data is a BigInt64Array; pass it as I64`);
+    if (t.dtype !== 'I64' && t.data instanceof BigInt64Array)
+      throw new SafetensorsError(file, `${what} is ${t.dtype} but its data is a BigInt64Array; pass it as I64`);
     const n = numel(t.shape);
     if (!t.data || t.data.length !== n)
       throw new SafetensorsError(file, `${what} has ${t.data?.length ?? 'no'} values but shape ${fmtShape(t.shape)} needs ${n}`);
@@ -73,8 +77,7 @@ export function buildHeader(tensors: Record<string, TensorToWrite>, metadata?: R
     parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
   // Built by hand: JSON.stringify on an object would move integer-like names ("0", "10") to the front.
-  for (const e of layout)
-    parts.push(`${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: [e.begin, e.end] })}`);
+  for (const e of layout) parts.push(`${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: [e.begin, e.end] })}`);
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.length / 8) * 8;
   const bytes = new Uint8Array(8 + padded).fill(0x20, 8 + json.length);

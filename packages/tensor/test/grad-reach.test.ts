@@ -25,7 +25,7 @@ const ids = (v: number[]) => tensor(d, v, [v.length], 'i32');
 /** Each case: its parameters and the op applied to them. */
 type Case = () => { params: Tensor[]; out: Tensor | Tensor[] };
 const unaryCase =
-  (f: (a: Tensor) => Tensor, positive = false): Case =>
+  (f: (a: Tensor) => Tensor | Tensor[], positive = false): Case =>
   () => {
     const a = p([2, 3], positive);
     return { params: [a], out: f(a) };

@@ -4,7 +4,7 @@
 // place); before a new one replaces it, the previous checkpoint is kept as `<name>.prev.safetensors`,
 // so a crash or a damaged file always leaves the last good state on disk.
 import { existsSync, renameSync } from 'node:fs';
-import { type Device, type Optimizer, type Tensor, ClearditError, SafetensorsReader, checkpointTensors, loadCheckpoint, tensor } from '@cleardit/tensor';
+import { type Device, type Optimizer, type Tensor, InputError, SafetensorsReader, checkpointTensors, loadCheckpoint, tensor } from '@cleardit/tensor';
 import { FileSource, writeSafetensorsFile } from '@cleardit/tensor/node';
 import type { TrainConfig } from '../trainer.js';
 import type { Ema } from '../ema.js';
@@ -21,7 +21,7 @@ export interface Resumable<Config = unknown> {
 
 export const TRAINING_METADATA_KEY = 'cleardit.training';
 
-export class CheckpointError extends ClearditError {
+export class CheckpointError extends InputError {
   override name = 'CheckpointError';
 }
 

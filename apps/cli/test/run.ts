@@ -15,7 +15,7 @@ export function cleardit(...args: string[]): Run {
   const r = spawnSync(process.execPath, [join(root, 'tools', 'tsrun.mjs'), join(root, 'apps', 'cli', 'src', 'main.ts'), ...args], {
     encoding: 'utf8',
     cwd: root,
-    timeout: 120_000,
+    timeout: 300_000, // generous: a shared or slow CPU must not turn a slow run into a failure
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

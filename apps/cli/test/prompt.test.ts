@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { normalValues, encodeSafetensors, SafetensorsReader } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
-import { fluxKeys, type FluxConfig } from '@cleardit/models';
+import { fluxConfigToJson, fluxKeys, type FluxConfig } from '@cleardit/models';
 import { cleardit, root } from './run.js';
 import { readPngInfo } from '../src/generate/png.js';
 
@@ -54,22 +54,11 @@ function writeFluxFolder(path: string): void {
     const scale = k.endsWith('.scale') ? 0 : k.endsWith('.bias') ? 0.02 : 0.1;
     tensors[k] = { dtype: 'F32', shape, data: normalValues(seed++, n).map((v) => (k.endsWith('.scale') ? 1 : v * scale)) };
   }
-  const c = CONFIG;
-  const config = {
-    in_channels: c.inChannels,
-    vec_in_dim: c.vecInDim,
-    context_in_dim: c.contextInDim,
-    hidden_size: c.hiddenSize,
-    mlp_ratio: c.mlpRatio,
-    num_heads: c.numHeads,
-    depth: c.depth,
-    depth_single_blocks: c.depthSingleBlocks,
-    axes_dim: c.axesDim,
-    theta: c.theta,
-    qkv_bias: c.qkvBias,
-    guidance_embed: c.guidanceEmbed,
-  };
-  writeFileSync(join(path, 'transformer', 'diffusion_pytorch_model.safetensors'), encodeSafetensors(tensors, { config: JSON.stringify(config) }));
+
+  writeFileSync(
+    join(path, 'transformer', 'diffusion_pytorch_model.safetensors'),
+    encodeSafetensors(tensors, { config: JSON.stringify(fluxConfigToJson(CONFIG)) }),
+  );
   copyFileSync(join(fixtures, 'ae-tiny-a.safetensors'), join(path, 'vae', 'diffusion_pytorch_model.safetensors'));
   cpSync(join(fixtures, 'text/clip-tiny'), path, { recursive: true });
   cpSync(join(fixtures, 'text/t5-tiny'), path, { recursive: true });

@@ -72,7 +72,8 @@ export class SafetensorsError extends InputError {
   }
 }
 
-export function fmtBytes(n: number): string {
+/** Bytes in binary units with the exact count: "76.6 KiB (78464 bytes)"; `exact` false drops the count (tables). */
+export function fmtBytes(n: number, exact = true): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
@@ -81,5 +82,6 @@ export function fmtBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n} bytes)`;
+  const short = `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+  return exact ? `${short} (${n} bytes)` : short;
 }

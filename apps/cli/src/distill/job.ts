@@ -9,6 +9,7 @@ import {
   FluxTransformer,
   ditClearPlan,
   fluxClearPlan,
+  fluxConfigToJson,
   describeAttention,
   type AttentionMode,
   type ClearTrainingPlan,
@@ -88,24 +89,10 @@ export function fluxJob(device: Device, teacher: FluxTransformer, data: FluxSamp
     },
     data: fluxSampleSet(data, c),
     async writeStudent(file, trained) {
-      const config = {
-        in_channels: c.inChannels,
-        vec_in_dim: c.vecInDim,
-        context_in_dim: c.contextInDim,
-        hidden_size: c.hiddenSize,
-        mlp_ratio: c.mlpRatio,
-        num_heads: c.numHeads,
-        depth: c.depth,
-        depth_single_blocks: c.depthSingleBlocks,
-        axes_dim: c.axesDim,
-        theta: c.theta,
-        qkv_bias: c.qkvBias,
-        guidance_embed: c.guidanceEmbed,
-      };
       await writeSafetensorsFile(
         file,
         await weightsAsF32(device, flux!.weights),
-        { config: JSON.stringify(config), attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` },
+        { config: JSON.stringify(fluxConfigToJson(c)), attention: JSON.stringify(attention), about: `${describeAttention(attention)}; ${trained}` },
         { overwrite: true },
       );
     },

@@ -62,7 +62,7 @@ export async function encodePrompt(
   const opts = { memoryBudget: budget };
   const describe = async (p: TextEncoderParts, what: string) => {
     const { plan, table } = await planTextEncoder(p, opts);
-    const short = (n: number) => fmtBytes(n).replace(/ \(.*\)$/, '');
+    const short = (n: number) => fmtBytes(n, false);
     return `${what} from ${p.encoder}: ${plan.parameters.toLocaleString('en-US')} parameters, ${short(plan.bytes)} on the device (${plan.kept16} Linear weights in 16 bits) + ${short(table.bytes)} token table on the host`;
   };
 

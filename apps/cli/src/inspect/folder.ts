@@ -28,8 +28,7 @@ const problemsOf = (p: LoadPlan) => [
   ...(p.unexpected.length ? [`${p.unexpected.length} unexpected tensor(s)`] : []),
 ];
 
-/** "76.6 KiB", without fmtBytes' exact count, for a table. */
-const short = (n: number) => fmtBytes(n).replace(/ \(.*\)$/, '');
+const short = (n: number) => fmtBytes(n, false);
 
 export async function inspectFluxFolder(dir: string, json: boolean, adapter: string | undefined): Promise<never> {
   const parts = fluxParts(dir);

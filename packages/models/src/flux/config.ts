@@ -104,6 +104,24 @@ export function fluxConfigFromJson(j: Record<string, unknown>): FluxConfig {
   return c;
 }
 
+/** FluxConfig → BFL's snake_case config JSON (what fluxConfigFromJson reads; a model file's metadata). */
+export function fluxConfigToJson(c: FluxConfig): Record<string, unknown> {
+  return {
+    in_channels: c.inChannels,
+    vec_in_dim: c.vecInDim,
+    context_in_dim: c.contextInDim,
+    hidden_size: c.hiddenSize,
+    mlp_ratio: c.mlpRatio,
+    num_heads: c.numHeads,
+    depth: c.depth,
+    depth_single_blocks: c.depthSingleBlocks,
+    axes_dim: c.axesDim,
+    theta: c.theta,
+    qkv_bias: c.qkvBias,
+    guidance_embed: c.guidanceEmbed,
+  };
+}
+
 /** Every BFL key and shape of a FLUX config (what a checkpoint must hold). */
 export function fluxKeys(c: FluxConfig): Map<string, number[]> {
   const H = c.hiddenSize;

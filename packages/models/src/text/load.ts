@@ -3,7 +3,7 @@
 // read to the host, the other weights streamed to the device (16-bit Linear weights stay 16-bit).
 // CLIP's keys may carry transformers 4's `text_model.` prefix (FLUX.1's own folders) or not
 // (transformers 5); T5's table may be `shared.weight`, `encoder.embed_tokens.weight` or both.
-import type { Device } from '@cleardit/tensor';
+import { type Device, type SafetensorsDType, SAFETENSORS_DTYPE_BYTES } from '@cleardit/tensor';
 import type { TensorSource } from '../source.js';
 import { planLoad, assertLoadable, loadWeights, type LoadPlan, type LoadOptions, type LoadSpec } from '../checkpoint.js';
 import { WeightError } from '../weights.js';
@@ -26,8 +26,7 @@ function specFor(keys: Map<string, number[]>, prefix: string, ignore: string[]):
 function tableInfo(src: TensorSource, key: string): { key: string; bytes: number } {
   if (!src.keys().includes(key)) throw new WeightError(`${src.name}: missing the token embedding '${key}'`);
   const info = src.info(key);
-  const per = info.dtype === 'F32' ? 4 : 2;
-  return { key, bytes: info.shape.reduce((a, b) => a * b, per) };
+  return { key, bytes: info.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPE_BYTES[info.dtype as SafetensorsDType]) };
 }
 
 export function planClipText(src: TensorSource, c: ClipTextConfig, opts: LoadOptions = {}): TextEncoderPlan {

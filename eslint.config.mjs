@@ -8,6 +8,7 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'runs/**', '**/*.d.ts', '**/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ['**/sw.js'], languageOptions: { globals: { self: 'readonly', caches: 'readonly', Response: 'readonly', URL: 'readonly', fetch: 'readonly' } } },
   {
     languageOptions: {
       globals: {

@@ -15,7 +15,7 @@ import { intAtLeast, numberIn } from '../parse.js';
 import { type DistillJob, digitJob, fluxJob } from '../distill/job.js';
 import { trainingLoop } from '../train/loop.js';
 import { DISTILL_DATA_CFG, drawTeacherSamples, readDigitSamples, writeDigitSamples } from '../distill/digits.js';
-import { DIGIT_CFG } from '../train/digits.js';
+import { DIGIT_CFG } from '@cleardit/pipelines';
 import { drawFluxSamples, readEmbeddings, readFluxSamples, writeFluxSamples } from '../distill/flux.js';
 
 /** What a distillation checkpoint records beside the trainer's config, to rebuild the same run. */

@@ -15,7 +15,7 @@ import { loadDigits } from '@cleardit/distill/node';
 import { UsageError } from '../exit.js';
 import { checkOutputPath, intAtLeast, numberIn, positiveNumbers } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { DIGIT_CFG, gridPixels, viewDit } from '../train/digits.js';
+import { DIGIT_CFG, gridPixels, viewDit } from '@cleardit/pipelines';
 import { loadOrTrainClassifier } from '../eval/classifier.js';
 import { drawSamples, meanPsnr, predictionMse, toClassifierSize } from '../eval/measure.js';
 import { sampleSeed } from '../distill/digits.js';

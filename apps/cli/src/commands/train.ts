@@ -12,7 +12,8 @@ import { loadDigits, loadTrainingCheckpoint, readTrainingState, saveTrainingChec
 import { UsageError } from '../exit.js';
 import { intAtLeast, numberIn } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { DIGIT_CFG, digitNoise, flowModel, gridPixels, sampleDigits, teacherConfig, viewDit } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits, viewDit } from '@cleardit/pipelines';
+import { flowModel, teacherConfig } from '../train/digits.js';
 import { trainingLoop } from '../train/loop.js';
 
 const int = (name: string, v: string | undefined, min = 1) => intAtLeast(`--${name}`, v, min);

@@ -7,7 +7,7 @@ import { FileSource, writeSafetensorsFile } from '@cleardit/tensor/node';
 import { DitTransformer, describeAttention, type AttentionMode, type Weights } from '@cleardit/models';
 import { derivedSeed, type SampleSet, type TappedModel } from '@cleardit/distill';
 import { UsageError } from '../exit.js';
-import { digitNoise, sampleDigits } from '../train/digits.js';
+import { digitNoise, sampleDigits } from '@cleardit/pipelines';
 
 /** Teacher samples: x₀ [n, 1, 32, 32], the noise each started from, and its class. */
 export interface DigitSamples {

@@ -17,7 +17,7 @@ import {
 } from '@cleardit/models';
 import type { SampleSet, TappedModel } from '@cleardit/distill';
 import { encodePng, writePng } from '../generate/png.js';
-import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '@cleardit/pipelines';
 import { type DigitSamples, digitSampleSet, tappedDit, weightsAsF32, writeDigitModel } from './digits.js';
 import { type FluxCond, type FluxSamples, fluxSampleSet, tappedFlux } from './flux.js';
 

@@ -6,7 +6,7 @@
 import { type Device, type Tensor, mseLoss, noGrad, normalValues, tensor } from '@cleardit/tensor';
 import type { DitTransformer } from '@cleardit/models';
 import { type ImageSet, derivedSeed } from '@cleardit/distill';
-import { digitNoise, sampleDigits } from '../train/digits.js';
+import { digitNoise, sampleDigits } from '@cleardit/pipelines';
 
 /** Nearest-neighbour upscale of images [n, side, side] by `f`. */
 export function upscale(images: Float32Array, side: number, f: number): Float32Array {

@@ -5,7 +5,7 @@
 import type { Device } from '@cleardit/tensor';
 import type { DitTransformer } from '@cleardit/models';
 import { UsageError } from '../exit.js';
-import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '../train/digits.js';
+import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '@cleardit/pipelines';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 import { batchSeeds, checkDitSize, type Generated } from './dit.js';
@@ -37,7 +37,7 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
       seeds.flatMap((s) => classes.map(() => s)),
       side,
     ),
-    { steps, cfg, side, signal, onStep: (step, total, t) => report.step(step, total, t) },
+    { steps, cfg, side, signal, onStep: ({ step, total, t }) => report.step(step, total, t) },
   );
   const values = await img.toFloat32();
   img.dispose();

@@ -1,0 +1,2 @@
+// Shared settings: tools/vitest.base.ts.
+export { default } from '../../tools/vitest.base.js';

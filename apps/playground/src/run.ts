@@ -33,7 +33,7 @@ export interface RunResult {
   msFirstStep: number;
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+export const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
 
 /** Draws one digit with `slot` under `attention`; `onProgress` after every step. */
 export async function runOne(
@@ -47,7 +47,7 @@ export async function runOne(
   slot.dit.setAttention(attention);
   const t0 = performance.now();
   let last = t0;
-  let values = new Float32Array(0);
+  let values: Float32Array = new Float32Array(0);
   const stepTimes: number[] = [];
   const out = await sampleDigits(device, slot.dit, [s.classId], digitNoise([s.seed], s.side), {
     steps: s.steps,

@@ -3,6 +3,7 @@ import type { Device, Tensor } from '@cleardit/tensor';
 import { DitTransformer, VaeDecoder } from '@cleardit/models';
 import { diffusionSchedule, ddpm, ddim, seededBatch, noiseStreams } from '@cleardit/sampler';
 import { toPixels } from '@cleardit/models';
+import { vaeFactor } from '@cleardit/pipelines';
 import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
@@ -36,9 +37,6 @@ export function checkDitSize(device: Device, c: DitTransformer['config'], batch:
 
 /** The seeds of a batched run: spec.seed, spec.seed + 1, … (one image each). */
 export const batchSeeds = (spec: GenerateSpec) => Array.from({ length: spec.batchCount }, (_, i) => spec.seed + i);
-
-/** Pixels per latent position: 2 per up level after the first (8 for FLUX's and SD's decoders). */
-export const vaeFactor = (vae: VaeDecoder) => 2 ** (vae.config.blockOutChannels.length - 1);
 
 export async function runDit(
   device: Device,

@@ -9,7 +9,7 @@ import { runOne, type RunSettings } from './run.js';
 import { drawDigit, drawRgba, drawRgbPlanes } from './canvas.js';
 import { addFluxFiles, fluxReady, runFlux, type FluxSet } from './flux.js';
 import { vaeFactor } from '@cleardit/pipelines';
-import { attentionWindow, drawWindow } from './window.js';
+import { attentionWindow, drawTextBand, drawWindow } from './window.js';
 
 type Side = 'full' | 'clear';
 interface Drawn {
@@ -253,6 +253,7 @@ function showWindow(row: number, col: number): void {
   for (const side of ['full', 'clear'] as const) {
     const w = attentionWindow(attentionOf(side), grid, row, col, T);
     drawWindow($<HTMLCanvasElement>(`overlay-${side}`), w, grid, row, col);
+    drawTextBand($<HTMLCanvasElement>(`band-${side}`), T);
     const share = `${w.visited} of ${w.keys} keys (${((100 * w.visited) / w.keys).toFixed(1)}%)${w.pooled ? `, ${w.pooled} of them pooled` : ''}`;
     text += side === 'full' ? `full attention visits ${share}; ` : `${describeAttention(attentionOf(side))} visits ${share}.`;
     if (side === 'clear') hook.window = { row, col, visited: w.visited, keys: w.keys };
@@ -317,7 +318,10 @@ function setMode(m: 'digits' | 'flux'): void {
   $('panel-full').querySelector('h2')!.firstChild!.textContent = m === 'flux' ? 'FLUX · ' : 'Teacher · ';
   $('panel-clear').querySelector('h2')!.firstChild!.textContent = m === 'flux' ? (fluxSet.student ? 'FLUX student · ' : 'FLUX, zero-shot · ') : 'Student · ';
   picked = undefined;
-  for (const side of ['full', 'clear']) $<HTMLCanvasElement>(`overlay-${side}`).getContext('2d')?.clearRect(0, 0, 9999, 9999);
+  for (const side of ['full', 'clear']) {
+    $<HTMLCanvasElement>(`overlay-${side}`).getContext('2d')?.clearRect(0, 0, 9999, 9999);
+    $<HTMLCanvasElement>(`band-${side}`).hidden = true;
+  }
 }
 
 $<HTMLInputElement>('flux-files').addEventListener('change', (ev) => void loadFlux([...((ev.target as HTMLInputElement).files ?? [])]));

@@ -42,3 +42,14 @@ export function drawWindow(canvas: HTMLCanvasElement, w: AttentionWindow, grid: 
   }
   ctx.putImageData(img, 0, 0);
 }
+
+/** FLUX's text band under the image: one cell per text token, all marked (every image query sees every text key). */
+export function drawTextBand(canvas: HTMLCanvasElement, textLength: number): void {
+  canvas.hidden = textLength === 0;
+  if (!textLength) return;
+  canvas.width = textLength;
+  canvas.height = 1;
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = 'rgba(64, 160, 255, 0.8)';
+  ctx.fillRect(0, 0, textLength, 1);
+}

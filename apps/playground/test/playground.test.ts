@@ -295,6 +295,9 @@ describe('FLUX from files the user picks (the golden tiny FLUX (strong weights: 
     expect(w.keys).toBe(7 + grid * grid);
     expect((await canvasPixels('overlay-clear')).width).toBe(grid);
     expect(await page.textContent('#window')).toMatch(/after 7 text tokens that every image token sees/);
+    const band = await canvasPixels('band-clear'); // the text band: 7 cells, every one marked
+    expect([band.width, band.height]).toEqual([7, 1]);
+    expect(await page.isVisible('#band-clear')).toBe(true);
   });
 
   it('draws the same pixels as `cleardit generate --embeddings` in Node', () => {

@@ -32,7 +32,7 @@ export function generateCommand(program: Command): void {
     .option('-W, --width <px>', "image width in pixels (default: the model's native size)")
     .option('-H, --height <px>', 'image height in pixels')
     .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
-    .option('--cfg-scale <s>', 'DiT classifier-free guidance scale, ≤ 1 turns it off (digits 2, DiT 4)')
+    .option('--cfg-scale <s>', 'DiT classifier-free guidance scale, ≤ 1 turns it off (digits 4, DiT 4)')
     .option('--class <id>', 'DiT class label (digits: one digit 0-9; default all ten in a row)')
     .addOption(new Option('--sampler <name>', 'DiT: ddpm or ddim; FLUX: euler').choices(['ddpm', 'ddim', 'euler']))
     .addOption(new Option('--attention <kind>', 'attention in every layer (default: what the model file says, else full)').choices(['full', 'clear']))

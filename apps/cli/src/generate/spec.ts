@@ -26,7 +26,7 @@ export interface GenerateSpec {
   width?: number;
   height?: number;
   guidance: number;
-  /** Unset: the model's default (latent DiT 4, digits 2). */
+  /** Unset: the model's default (latent DiT 4, digits DIGIT_CFG = 4). */
   cfgScale?: number;
   /** Unset: class 0 for a latent DiT; the ten digits in a row for a digit model. */
   classId?: number;

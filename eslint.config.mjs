@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'runs/**', '**/*.d.ts', '**/fixtures/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'runs/**', '.gpu/**', '**/*.d.ts', '**/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/sw.js'], languageOptions: { globals: { self: 'readonly', caches: 'readonly', Response: 'readonly', URL: 'readonly', fetch: 'readonly' } } },

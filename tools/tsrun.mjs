@@ -36,8 +36,20 @@ if (!entry) {
   console.error('usage: node tools/tsrun.mjs ENTRY.ts [args...]');
   process.exit(2);
 }
-// The bundle lives under the root node_modules so that 'webgpu' (a root dependency too) resolves from it.
-const cache = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache');
+// The entry's package may name dependencies to leave out of the bundle ("tsrunExternal": native
+// addons, packages that load files beside themselves); the bundle then lives under that package's
+// node_modules so that they resolve from it. Otherwise it lives under the root node_modules, where
+// 'webgpu' (a root dependency too) resolves.
+function entryPackage(file) {
+  for (let dir = dirname(resolve(file)); dirname(dir) !== dir; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) return { dir, pkg: JSON.parse(readFileSync(pj, 'utf8')) };
+  }
+  return undefined;
+}
+const own = entry ? entryPackage(entry) : undefined;
+const ownExternal = own?.pkg.tsrunExternal ?? [];
+const cache = ownExternal.length ? join(own.dir, 'node_modules', '.cache') : join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache');
 mkdirSync(cache, { recursive: true });
 const dir = mkdtempSync(join(cache, 'cleardit-run-'));
 const out = join(dir, 'entry.mjs');
@@ -50,7 +62,7 @@ await build({
   outfile: out,
   sourcemap: 'inline',
   conditions: ['@cleardit/source'],
-  external: ['webgpu'],
+  external: ['webgpu', ...ownExternal],
   plugins: [workspaceSource()],
   logLevel: 'warning',
   banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },

@@ -27,13 +27,14 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.fc1, self.fc2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
         self.ada = nn.Linear(d, 6 * d)
+        self.mask = None  # a boolean [L, L] attention mask (True = visible), for CLEAR's disc; None = full
 
     def forward(self, x, c):
         B, L, D = x.shape
         s1, sc1, g1, s2, sc2, g2 = self.ada(F.silu(c)).chunk(6, dim=1)
         a = modulate(self.norm1(x), s1, sc1)
         h = lambda t: t.view(B, L, self.heads, D // self.heads).transpose(1, 2)
-        o = F.scaled_dot_product_attention(h(self.q(a)), h(self.k(a)), h(self.v(a)))
+        o = F.scaled_dot_product_attention(h(self.q(a)), h(self.k(a)), h(self.v(a)), attn_mask=self.mask)
         x = x + g1.unsqueeze(1) * self.o(o.transpose(1, 2).reshape(B, L, D))
         m = self.fc2(F.gelu(self.fc1(modulate(self.norm2(x), s2, sc2)), approximate='tanh'))
         return x + g2.unsqueeze(1) * m

@@ -6,11 +6,10 @@
 // The first step is cold only for the first width of a run (later widths reuse the kernels it
 // compiled): for a cold figure per width run `--widths 128` alone, with MESA_SHADER_CACHE_DISABLE=true.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { type Device, type Tensor, tensor, normalValues, uniformValues, sub, mul, add, mseLoss, backward, AdamW } from '@cleardit/tensor';
 import { DitTransformer, Weights, ditKeys, type DitConfig } from '@cleardit/models';
 import { table, save } from './harness.js';
+import { peerScript } from './peers/paths.js';
 
 export const TRAIN_DIT_SHAPE = { batch: 32, inputSize: 32, patchSize: 2, inChannels: 1, depth: 4, numHeads: 4 };
 
@@ -82,14 +81,6 @@ async function timeSteps(device: Device, width: number, steps: number): Promise<
   model.dispose();
   const rest = times.slice(1).sort((a, b) => a - b);
   return { first: times[0], median: rest[Math.floor(rest.length / 2)], steps, params: Object.values(params).reduce((s, t) => s + (t as Tensor).numel, 0) };
-}
-
-/** benchmarks/peers/NAME, found from the working directory up (the bench runs from a bundle). */
-function peerScript(name: string): string {
-  for (let dir = resolve(process.cwd()); ; dir = dirname(dir)) {
-    for (const p of [join(dir, 'peers', name), join(dir, 'benchmarks', 'peers', name)]) if (existsSync(p)) return p;
-    if (dirname(dir) === dir) return join('peers', name);
-  }
 }
 
 interface PeerResult {

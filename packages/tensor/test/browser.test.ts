@@ -56,7 +56,7 @@ afterAll(async () => {
   server?.close();
 });
 
-type Result = Record<string, number[]> & { adapter: { name: string; featureLevel: string } };
+type Result = Record<string, number[]> & { adapter: { name: string; featureLevel: string }; timer: { available: boolean; gpuMs: number; wallMs: number } };
 
 async function runIn(mode: string): Promise<Result> {
   let browser: Browser | undefined;
@@ -96,5 +96,11 @@ for (const mode of Object.keys(MODES))
       expect(maxAbsDiff(r.gelu, ref.unary('gelu_tanh', x).data)).toBeLessThan(1e-5);
       expect(maxAbsDiff(r.sin, [700.25, -3141.5, 0.5].map(Math.sin))).toBeLessThan(5e-7);
       expect(maxAbsDiff(r.conv, ref.conv2d(img, w, { padding: 1 }).data)).toBeLessThan(5e-5);
+      // SwiftShader has timestamp queries: the GPU timer's sum is positive and within the wall time
+      if (mode === 'swiftshader') expect(r.timer.available).toBe(true);
+      if (r.timer.available) {
+        expect(r.timer.gpuMs).toBeGreaterThan(0);
+        expect(r.timer.gpuMs).toBeLessThanOrEqual(r.timer.wallMs);
+      }
     });
   });

@@ -6,6 +6,7 @@
 import { DeviceLostError, KernelCompileError, OutOfMemoryError, DeviceLimitError, ClearditError } from '../errors.js';
 import { BufferPool } from './pool.js';
 import { formatCompileError } from './compile-error.js';
+import { GpuTimer } from './gpu-timer.js';
 import type { Tape } from '../autograd/tape.js';
 
 export interface AdapterDescription {
@@ -63,6 +64,7 @@ export class Device {
   private paramHost: Uint32Array;
   private paramBytes = 0;
   private readonly paramAlign: number;
+  private timer: GpuTimer | null = null;
   /** Autograd's record of differentiable ops (autograd/tape.ts); made when first needed. */
   tape: Tape | null = null;
   /** Counters for benchmarks and tests. */
@@ -232,7 +234,7 @@ export class Device {
       entries.push({ binding: entries.length, resource: { buffer: this.paramArena, offset, size: Math.max(16, k.params.byteLength) } });
     }
     const bindGroup = this.gpu.createBindGroup({ layout: this.layoutFor(k.inputs.length, k.outputs.length, uniform), entries });
-    if (!this.pass) this.pass = this.currentEncoder().beginComputePass();
+    if (!this.pass) this.pass = this.currentEncoder().beginComputePass(this.timer?.passDescriptor());
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
@@ -267,6 +269,7 @@ export class Device {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    this.timer?.resolve(this.encoder);
     if (this.paramBytes) this.gpu.queue.writeBuffer(this.paramArena, 0, this.paramHost as Uint32Array<ArrayBuffer>, 0, this.paramBytes / 4);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.encoder = null;
@@ -287,6 +290,34 @@ export class Device {
     this.pendingErrors = [];
     const errors = (await Promise.all(pending)).filter((e): e is Error => e !== null);
     if (errors.length) throw errors[0];
+  }
+
+  /** Whether startGpuTimer() can measure: the adapter has timestamp queries. */
+  get canTimeGpu(): boolean {
+    return this.features.has('timestamp-query');
+  }
+
+  /**
+   * Starts summing the GPU time of every compute pass recorded from now on (gpu-timer.ts). Flushes
+   * first so that earlier work is not counted. Throws when the adapter has no timestamp queries.
+   */
+  startGpuTimer(): void {
+    if (!this.canTimeGpu) throw new ClearditError(`startGpuTimer: the adapter '${this.adapter.name}' has no 'timestamp-query' feature`);
+    if (this.timer) throw new ClearditError('startGpuTimer: a timer is already running');
+    this.flush();
+    this.timer = new GpuTimer(this.gpu);
+  }
+
+  /** Waits for the timed work and returns its GPU milliseconds (null when some passes went untimed). */
+  async stopGpuTimer(): Promise<number | null> {
+    const timer = this.timer;
+    if (!timer) throw new ClearditError('stopGpuTimer: no timer is running');
+    this.flush();
+    this.timer = null;
+    await this.sync();
+    const ms = await timer.total();
+    timer.destroy();
+    return ms;
   }
 
   /** Waits until the GPU has finished all submitted work; throws any deferred error. */

@@ -9,8 +9,21 @@ async function runCase() {
   const img = normalValues(4, 2 * 3 * 7 * 5);
   const w = normalValues(5, 4 * 3 * 3 * 3);
   const arr = async (t: { toArray(): Promise<ArrayLike<number>> }) => Array.from(await t.toArray());
+  // the GPU timer, where the adapter has timestamp queries
+  let timer: { available: boolean; gpuMs: number | null; wallMs: number } = { available: d.canTimeGpu, gpuMs: null, wallMs: 0 };
+  if (d.canTimeGpu) {
+    const m = randn(d, [256, 256], 7);
+    await d.sync();
+    const t0 = performance.now();
+    d.startGpuTimer();
+    for (let i = 0; i < 3; i++) d.scope(() => void matmul(m, m));
+    const gpuMs = await d.stopGpuTimer();
+    timer = { available: true, gpuMs, wallMs: performance.now() - t0 };
+    m.dispose();
+  }
   return {
     adapter: d.adapter,
+    timer,
     normals: Array.from(normalValues(123, 64)),
     randn: await arr(randn(d, [8, 8], 123)),
     matmul: await arr(matmul(tensor(d, a, [33, 17]), tensor(d, b, [17, 9]))),

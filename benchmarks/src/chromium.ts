@@ -8,25 +8,9 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PageRequest, PageResult } from './browser/page.js';
+import { CHROMIUM_FLAGS, CHROMIUM_ADAPTERS, chromiumPath } from '../../tools/chromium.mjs';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-  '--enable-webgpu-developer-features',
-];
-/** Chromium's WebGPU adapters on a machine without a GPU: SwiftShader (Vulkan), or ANGLE over llvmpipe (compatibility mode). */
-export const CHROMIUM_ADAPTERS: Record<string, string[]> = {
-  swiftshader: [],
-  'angle-llvmpipe': ['--use-webgpu-adapter=opengles', '--use-angle=gl-egl'],
-};
+export { CHROMIUM_ADAPTERS };
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require_ = createRequire(join(benchmarksDir(), 'package.json'));
@@ -87,14 +71,14 @@ export interface ChromiumOptions extends PageRequest {
 }
 
 export async function runInChromium(o: ChromiumOptions): Promise<PageResult & { browser: string }> {
-  if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
-  const flags = CHROMIUM_ADAPTERS[o.adapter];
+  const executablePath = chromiumPath();
+  const flags = (CHROMIUM_ADAPTERS as Record<string, string[]>)[o.adapter];
   if (!flags) throw new Error(`unknown Chromium adapter '${o.adapter}'; known: ${Object.keys(CHROMIUM_ADAPTERS).join(', ')}`);
   const { chromium } = require_('playwright-core') as typeof import('playwright-core');
   const ortDir = join(benchmarksDir(), 'node_modules', 'onnxruntime-web', 'dist');
   if (!existsSync(ortDir)) throw new Error(`onnxruntime-web is not installed (${ortDir}); pnpm install`);
   const { server, url } = await serve(await bundlePage(), ortDir);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...flags], timeout: 60_000 });
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS, '--enable-webgpu-developer-features', ...flags], timeout: 60_000 });
   try {
     const page = await browser.newPage();
     await page.route('**/*', (route) => (route.request().url().startsWith(url) ? route.continue() : route.abort()));

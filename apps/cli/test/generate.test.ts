@@ -36,6 +36,24 @@ describe('cleardit generate with the default model: the bundled digit student', 
     expect(diff).toBeLessThanOrEqual(2); // a batch of 1 and a batch of 10 may round differently
   });
 
+  it('--sampler heun: closer in 6 steps to the flow ODE solution (Euler, 48 steps) than Euler in 6', () => {
+    const run = (name: string, ...args: string[]) => {
+      const r = cleardit('generate', '-m', 'digit-teacher', '--class', '3', ...args, '-o', out(name));
+      expect(r.status, r.stderr).toBe(0);
+      return decode(readFileSync(out(name)));
+    };
+    const heun = run('heun.png', '--sampler', 'heun', '--steps', '6');
+    expect(heun.text.parameters).toMatch(/Steps: 6, Sampler: Heun,/);
+    const euler = run('euler6.png', '--steps', '6');
+    const truth = run('euler48.png', '--steps', '48');
+    const meanDiff = (a: typeof heun, b: typeof heun) => {
+      let sum = 0;
+      for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i] - b.data[i]);
+      return sum / a.data.length;
+    };
+    expect(meanDiff(heun, truth)).toBeLessThan(0.6 * meanDiff(euler, truth));
+  });
+
   it('-m digit-teacher runs the teacher with full attention', () => {
     const r = cleardit('generate', '-m', 'digit-teacher', '--class', '3', '-o', out('t.png'));
     expect(r.status, r.stderr).toBe(0);
@@ -114,7 +132,8 @@ describe('cleardit generate: bad usage is one line and exit 2', () => {
     ['impossible size', [...LATENT_DIT, '-W', '102', '-H', '64'], /size 102×64 is not a multiple of 4 pixels/],
     ['latent model without a VAE', ['-m', join(fixtures, 'dit-tiny-a.safetensors')], /--vae is needed to turn the DiT latent into an image/],
     ['digit class out of range', ['--class', '10'], /--class 10: this model has classes 0\.\.9/],
-    ['a sampler that does not fit the model', [...LATENT_DIT, '--sampler', 'euler'], /--sampler euler is FLUX's; DiT samples with ddpm or ddim/],
+    ['a diffusion sampler for a flow model', ['--sampler', 'ddim'], /--sampler ddim: a flow-matching digit model samples with euler or heun/],
+    ['a sampler that does not fit the model', [...LATENT_DIT, '--sampler', 'euler'], /--sampler euler is for flow models; DiT samples with ddpm or ddim/],
     ['--init-latent with DiT', [...LATENT_DIT, '--init-latent', join(fixtures, 'dit-tiny-a.safetensors')], /--init-latent is for FLUX/],
     ['a missing --init-latent', [...LATENT_DIT, '--init-latent', join(dir, 'nope.safetensors')], /--init-latent .*nope\.safetensors: no such file/],
     [

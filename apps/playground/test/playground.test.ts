@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, chromiumPath, CHROMIUM_FLAGS } from '../../../tools/chromium.mjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { decode } from 'fast-png';
 import { encodeSafetensors, normalValues } from '@cleardit/tensor';
@@ -17,18 +18,7 @@ const app = fileURLToPath(new URL('..', import.meta.url));
 const root = join(app, '..', '..');
 const dist = join(app, 'dist');
 const results = join(app, 'test-results');
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-];
+const FLAGS = CHROMIUM_FLAGS;
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.safetensors': 'application/octet-stream' };
 // What one run draws: the same in the browser and in `cleardit generate` below.
 const RUN = { classId: 3, seed: 7, steps: 8 };
@@ -54,7 +44,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
+  chromiumPath(); // a clear error when Chromium is missing
   await build({ root: app, configFile: join(app, 'vite.config.ts'), logLevel: 'warn' });
   server = createServer((req, res) => {
     const path = join(dist, decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));

@@ -48,8 +48,14 @@ function wideTable(rows: ResultRow[], extra: { head: string; value: (id: string)
 }
 
 function speedupTable(points: SpeedupPoint[]): string {
-  const lines = ['| implementation · runtime · adapter | grid | CLEAR | FLOP ratio | measured speed-up | speed-up / FLOP ratio |', '|---|---|---|---:|---:|---:|'];
-  for (const p of points) lines.push(`| ${p.who} | ${p.grid} | ${p.radius} | ${p.flopRatio.toFixed(2)}× | ${p.speedup.toFixed(2)}× | ${((100 * p.speedup) / p.flopRatio).toFixed(0)}% |`);
+  const lines = [
+    '| implementation · runtime · adapter | grid | CLEAR | FLOP ratio | measured speed-up | speed-up / FLOP ratio |',
+    '|---|---|---|---:|---:|---:|',
+  ];
+  for (const p of points)
+    lines.push(
+      `| ${p.who} | ${p.grid} | ${p.radius} | ${p.flopRatio.toFixed(2)}× | ${p.speedup.toFixed(2)}× | ${((100 * p.speedup) / p.flopRatio).toFixed(0)}% |`,
+    );
   return lines.join('\n');
 }
 

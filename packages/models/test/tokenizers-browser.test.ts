@@ -3,20 +3,20 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { build } from 'esbuild';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, chromiumPath, CHROMIUM_FLAGS } from '../../../tools/chromium.mjs';
 import { chromium } from 'playwright-core';
 import { SafetensorsReader } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
 import { fixture } from './golden.js';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
 let server: Server;
 let url = '';
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
+  chromiumPath(); // a clear error when Chromium is missing
   const js = (
     await build({
       entryPoints: [fileURLToPath(new URL('./browser/tokenizers.ts', import.meta.url))],
@@ -65,7 +65,7 @@ describe('tokenizers in Chromium', () => {
     const t5 = await golden('text/t5-tiny');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: CHROMIUM_FLAGS,
       timeout: 60_000,
     });
     try {

@@ -4,7 +4,7 @@
 // through sampleDigits, so one seed gives one image in Node and in the browser (up to float rounding).
 import { type Device, type Tensor, concat, slice, add, sub, mulScalar, normalValues, tensor } from '@cleardit/tensor';
 import { DitTransformer, Weights, type DitConfig } from '@cleardit/models';
-import { eulerFlow, fluxSchedule, type OnStep } from '@cleardit/sampler';
+import { FLOW_SAMPLERS, fluxSchedule, type FlowSamplerName, type OnStep } from '@cleardit/sampler';
 
 /** A DiT that reads `tensors` (e.g. a teacher's or EMA weights) without owning them: never dispose it. */
 export function viewDit(device: Device, config: DitConfig, tensors: ReadonlyMap<string, Tensor>): DitTransformer {
@@ -29,6 +29,8 @@ export const DIGIT_CFG = 4;
 
 export interface DigitSampling {
   steps?: number;
+  /** A flow sampler by name (@cleardit/sampler's FLOW_SAMPLERS); default euler. */
+  sampler?: FlowSamplerName;
   cfg?: number;
   side?: number;
   /** After each step; `latent` [B, 1, side, side] is the images so far (borrowed: read it before returning). */
@@ -36,7 +38,7 @@ export interface DigitSampling {
   signal?: AbortSignal;
 }
 
-/** Euler over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
+/** The flow sampler (Euler by default) over `steps` from t = 1 to 0 with guidance `cfg` (uncond + cfg·(cond − uncond)), one sample per label from `noise`. */
 export async function sampleDigits(
   device: Device,
   dit: DitTransformer,
@@ -44,7 +46,7 @@ export async function sampleDigits(
   noise: Float32Array,
   opts: DigitSampling = {},
 ): Promise<Tensor> {
-  const { steps = 20, cfg = DIGIT_CFG, side = 32 } = opts;
+  const { steps = 20, cfg = DIGIT_CFG, side = 32, sampler = 'euler' } = opts;
   const B = labels.length;
   const x = tensor(device, noise, [B, 1, side, side]);
   const nulls = labels.map(() => dit.config.numClasses);
@@ -56,7 +58,14 @@ export async function sampleDigits(
     return add(vu, mulScalar(sub(vc, vu), cfg));
   };
   try {
-    return await eulerFlow({ model, x, schedule: fluxSchedule({ steps, shift: false }), cond: null, signal: opts.signal, onStep: opts.onStep });
+    return await FLOW_SAMPLERS[sampler].run({
+      model,
+      x,
+      schedule: fluxSchedule({ steps, shift: false }),
+      cond: null,
+      signal: opts.signal,
+      onStep: opts.onStep,
+    });
   } finally {
     x.dispose();
   }

@@ -6,7 +6,8 @@ import { type Device, type Tensor, type SafetensorsReader, InputError, tensor, c
 import { type FluxTransformer, type VaeDecoder, imageIds, toPixels } from '@cleardit/models';
 import {
   fluxSchedule,
-  eulerFlow,
+  FLOW_SAMPLERS,
+  type FlowSamplerName,
   seededBatch,
   packFluxLatent,
   unpackFluxLatent,
@@ -65,6 +66,8 @@ export interface FluxSampling {
   steps?: number;
   /** FLUX.1-dev's distilled guidance (ignored by schnell). */
   guidance?: number;
+  /** A flow sampler by name (@cleardit/sampler's FLOW_SAMPLERS); default euler, FLUX.1's own. */
+  sampler?: FlowSamplerName;
   /** img2img: an unpacked latent [1, C, h, w] (any size; resized) and the denoising strength. */
   init?: { latent: Tensor; strength: number };
   signal?: AbortSignal;
@@ -115,7 +118,7 @@ export async function sampleFlux(device: Device, flux: FluxTransformer, vae: Vae
   const ids = imageIds(h, w);
   let packed: Tensor;
   try {
-    packed = await eulerFlow({
+    packed = await FLOW_SAMPLERS[o.sampler ?? 'euler'].run({
       model: (xt, t, _c, g) =>
         flux.forward({ img: xt, imgIds: ids, txt, timesteps: Array<number>(B).fill(t), y, guidance: g === undefined ? undefined : Array<number>(B).fill(g) }),
       x,

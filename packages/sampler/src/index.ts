@@ -3,6 +3,8 @@
 export * from './schedules/flux.js';
 export * from './schedules/ddpm.js';
 export { eulerFlow, type FlowModel, type EulerFlowOptions } from './loops/euler.js';
+export { heunFlow } from './loops/heun.js';
+export * from './samplers.js';
 export { ddpm, type DdpmOptions, type DiTLoopOptions } from './loops/ddpm.js';
 export { ddim, type DdimOptions } from './loops/ddim.js';
 export { classifierFreeGuidance, type DiTModel, type DiTGuidance } from './loops/dit.js';

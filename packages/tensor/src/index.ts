@@ -3,8 +3,8 @@ export { Device } from './device/device.js';
 export { Tensor } from './tensor.js';
 export * from './create.js';
 // The ops' option and name types; the ops themselves are exported once, below, as the
-// differentiable wrappers (the raw kernels stay reachable as `raw.*`), so no public name can be a
-// kernel that silently drops gradients.
+// differentiable wrappers of autograd/ops.ts (the raw kernels stay reachable as `raw.*`), so no public
+// name can be a kernel that silently drops gradients.
 export type { UnaryOp, BinaryOp } from './ops/elementwise.js';
 export type { ReduceOp } from './ops/rows.js';
 export type { MatmulOptions, MatmulTiles } from './ops/matmul.js';
@@ -23,73 +23,6 @@ export * as ref from './reference.js';
 export * from './safetensors/index.js';
 export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
 export { describeAdapter, isSoftwareAdapter } from './device/describe.js';
-export {
-  unary,
-  neg,
-  exp,
-  log,
-  sqrt,
-  rsqrt,
-  tanh,
-  sin,
-  cos,
-  abs,
-  silu,
-  sigmoid,
-  square,
-  geluTanh,
-  geluErf,
-  powScalar,
-  addScalar,
-  mulScalar,
-  binary,
-  add,
-  sub,
-  mul,
-  div,
-  maximum,
-  minimum,
-  addMul,
-  copy,
-  cast,
-  reshape,
-  reduce,
-  sum,
-  mean,
-  max,
-  softmax,
-  layerNorm,
-  rmsNorm,
-  groupNorm,
-  modulate,
-  matmul,
-  linear,
-  permute,
-  transpose,
-  concat,
-  slice,
-  split,
-  indexSelect,
-  gather,
-  upsampleNearest2x,
-  conv2d,
-  scaledDotProductAttention,
-  rope,
-  sumAll,
-  meanAll,
-  mseLoss,
-  maskedMean,
-  backward,
-  noGrad,
-  tapeOf,
-  Tape,
-  type TapeNode,
-  type BackwardFn,
-  type BackwardOptions,
-  record,
-  rawOf,
-  needsGrad,
-  anyNeedsGrad,
-} from './autograd/index.js';
+export * from './autograd/index.js';
 export * as raw from './autograd/raw.js';
 export * from './optim/index.js';

@@ -208,6 +208,7 @@ describe('exports', () => {
       'max',
       'silu',
       'geluTanh',
+      'softplus',
       'exp',
       'powScalar',
       'addScalar',

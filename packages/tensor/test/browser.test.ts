@@ -4,34 +4,20 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { build } from 'esbuild';
 import { createServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, chromiumPath, CHROMIUM_FLAGS, CHROMIUM_ADAPTERS } from '../../../tools/chromium.mjs';
 import { normalValues, ref } from '../src/index.js';
 import { maxAbsDiff } from './helpers.js';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-];
-const MODES: Record<string, string[]> = {
-  swiftshader: [],
-  'angle-llvmpipe': ['--use-webgpu-adapter=opengles', '--use-angle=gl-egl'],
-};
+const FLAGS = CHROMIUM_FLAGS;
+const MODES: Record<string, string[]> = CHROMIUM_ADAPTERS;
 
 let server: Server;
 let url = '';
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
+  chromiumPath(); // a clear error when Chromium is missing
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL('./browser/entry.ts', import.meta.url))],
     bundle: true,

@@ -20,6 +20,7 @@ const TOL: Record<UnaryOp, { atol: number; rtol: number }> = {
   sigmoid: { atol: 1e-6, rtol: 2e-6 },
   gelu_tanh: { atol: 1e-6, rtol: 1e-5 },
   gelu_erf: { atol: 1e-6, rtol: 1e-5 },
+  softplus: { atol: 1e-6, rtol: 2e-6 },
 };
 const POSITIVE = new Set(['log', 'sqrt', 'rsqrt']);
 const SHAPES = [[1], [7], [33], [3, 43], [2, 5, 129]];
@@ -42,6 +43,11 @@ describe('unary ops against the float64 reference', () => {
     const x = ref.host([8], [700.25, -700.5, 1234.567, 3500.125, -3141.5, 999.875, 2047.5, 100.0625].map(Math.fround));
     await expectClose(unary('sin', up(d, x)), ref.unary('sin', x), TOL.sin, 'sin large');
     await expectClose(unary('cos', up(d, x)), ref.unary('cos', x), TOL.cos, 'cos large');
+  });
+
+  it('softplus neither overflows nor loses its tail for large |x|', async () => {
+    const x = ref.host([6], [-100, -30, -10, 10, 30, 100]);
+    await expectClose(unary('softplus', up(d, x)), ref.unary('softplus', x), { atol: 1e-6, rtol: 1e-6 }, 'softplus large');
   });
 
   it('tanh and gelu stay finite for large |x|', async () => {

@@ -53,6 +53,7 @@ const CASES: Record<string, Case> = {
   square: unaryCase(T.square),
   geluTanh: unaryCase(T.geluTanh),
   geluErf: unaryCase(T.geluErf),
+  softplus: unaryCase(T.softplus),
   powScalar: unaryCase((a) => T.powScalar(a, 1.5), true),
   addScalar: unaryCase((a) => T.addScalar(a, 2)),
   mulScalar: unaryCase((a) => T.mulScalar(a, 3)),

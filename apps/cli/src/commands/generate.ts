@@ -10,6 +10,7 @@ import { encodePng, tile, writePng } from '../generate/png.js';
 import { attentionOf, loadPipeline, pngText, runPipeline } from '../generate/pipeline.js';
 import { encodePrompt, sequenceLengthFor, textEncoders, type PromptEmbedding } from '../generate/prompt.js';
 import { fluxParts } from '@cleardit/models/node';
+import { FLOW_SAMPLERS, DIFFUSION_SAMPLERS, SAMPLER_NAMES } from '@cleardit/sampler';
 
 export function generateCommand(program: Command): void {
   program
@@ -34,7 +35,16 @@ export function generateCommand(program: Command): void {
     .option('--guidance <g>', 'FLUX dev guidance embedding', '3.5')
     .option('--cfg-scale <s>', 'DiT classifier-free guidance scale, ≤ 1 turns it off (digits 4, DiT 4)')
     .option('--class <id>', 'DiT class label (digits: one digit 0-9; default all ten in a row)')
-    .addOption(new Option('--sampler <name>', 'DiT: ddpm or ddim; FLUX: euler').choices(['ddpm', 'ddim', 'euler']))
+    .addOption(
+      new Option(
+        '--sampler <name>',
+        `flow models (FLUX, digits): ${Object.entries(FLOW_SAMPLERS)
+          .map(([n, s]) => `${n} (${s.about})`)
+          .join(', ')}; latent DiT: ${Object.entries(DIFFUSION_SAMPLERS)
+          .map(([n, s]) => `${n} (${s.about})`)
+          .join(', ')}`,
+      ).choices(SAMPLER_NAMES),
+    )
     .addOption(new Option('--attention <kind>', 'attention in every layer (default: what the model file says, else full)').choices(['full', 'clear']))
     .option('--radius <r>', 'CLEAR radius in tokens (a token is 16×16 px for FLUX and DiT/2)', '16')
     .option('--down-factor <d>', 'CLEAR pooled global tokens over d×d cells (1 = none)', '1')

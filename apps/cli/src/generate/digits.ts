@@ -9,6 +9,7 @@ import { DIGIT_CFG, digitNoise, gridPixels, sampleDigits } from '@cleardit/pipel
 import type { GenerateSpec } from './spec.js';
 import type { Reporter } from './progress.js';
 import { batchSeeds, checkDitSize, type Generated } from './dit.js';
+import { isFlowSampler, FLOW_SAMPLERS, samplerLabel } from '@cleardit/sampler';
 
 export async function runDigits(device: Device, dit: DitTransformer, spec: GenerateSpec, report: Reporter, signal: AbortSignal): Promise<Generated> {
   const c = dit.config;
@@ -17,7 +18,9 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
     throw new UsageError(`size ${spec.width}×${spec.height}: digit models draw square images here (the grid is a row of squares)`);
   if (side % c.patchSize) throw new UsageError(`size ${side}×${side} is not a multiple of the patch size ${c.patchSize}`);
   if (spec.initLatent || spec.saveLatent) throw new UsageError('--init-latent and --save-latent are for latent models; a digit model draws pixels directly');
-  if (spec.sampler && spec.sampler !== 'euler') throw new UsageError(`--sampler ${spec.sampler}: a flow-matching digit model samples with euler`);
+  const sampler = spec.sampler ?? 'euler';
+  if (!isFlowSampler(sampler))
+    throw new UsageError(`--sampler ${sampler}: a flow-matching digit model samples with ${Object.keys(FLOW_SAMPLERS).join(' or ')}`);
   if (spec.classId !== undefined && spec.classId > c.numClasses - 1)
     throw new UsageError(`--class ${spec.classId}: this model has classes 0..${c.numClasses - 1}`);
   const seeds = batchSeeds(spec);
@@ -37,11 +40,19 @@ export async function runDigits(device: Device, dit: DitTransformer, spec: Gener
       seeds.flatMap((s) => classes.map(() => s)),
       side,
     ),
-    { steps, cfg, side, signal, onStep: ({ step, total, t }) => report.step(step, total, t) },
+    { steps, cfg, side, sampler, signal, onStep: ({ step, total, t }) => report.step(step, total, t) },
   );
   const values = await img.toFloat32();
   img.dispose();
   const per = perSeed * side * side;
   const pictures = seeds.map((_, i) => gridPixels(values.subarray(i * per, (i + 1) * per), perSeed, side).pixels);
-  return { pictures, channels: 1, width: side * perSeed, height: side, steps, sampler: 'Euler', params: { 'CFG scale': cfg, Class: spec.classId ?? '0-9' } };
+  return {
+    pictures,
+    channels: 1,
+    width: side * perSeed,
+    height: side,
+    steps,
+    sampler: samplerLabel(sampler),
+    params: { 'CFG scale': cfg, Class: spec.classId ?? '0-9' },
+  };
 }

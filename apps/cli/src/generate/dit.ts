@@ -1,7 +1,7 @@
 // DiT pipeline: seeded noise → DDPM (or DDIM) with classifier-free guidance → SD-VAE decode.
 import type { Device, Tensor } from '@cleardit/tensor';
 import { DitTransformer, VaeDecoder } from '@cleardit/models';
-import { diffusionSchedule, ddpm, ddim, seededBatch, noiseStreams } from '@cleardit/sampler';
+import { diffusionSchedule, ddpm, ddim, seededBatch, noiseStreams, isDiffusionSampler, DIFFUSION_SAMPLERS, samplerLabel } from '@cleardit/sampler';
 import { toPixels } from '@cleardit/models';
 import { vaeFactor } from '@cleardit/pipelines';
 import { UsageError } from '../exit.js';
@@ -60,7 +60,8 @@ export async function runDit(
   if (spec.initLatent) throw new UsageError('--init-latent is for FLUX (rectified-flow img2img); DiT sampling starts from noise');
   const steps = spec.steps ?? 50;
   const sampler = spec.sampler ?? 'ddpm';
-  if (sampler === 'euler') throw new UsageError("--sampler euler is FLUX's; DiT samples with ddpm or ddim");
+  if (!isDiffusionSampler(sampler))
+    throw new UsageError(`--sampler ${sampler} is for flow models; DiT samples with ${Object.keys(DIFFUSION_SAMPLERS).join(' or ')}`);
   const schedule = diffusionSchedule({ respacing: String(steps) });
   const seeds = batchSeeds(spec);
   const x = seededBatch(device, [c.inChannels, height / f, width / f], seeds);
@@ -95,5 +96,5 @@ export async function runDit(
   const image = vae.decode(latent);
   const pictures = toPixels(await image.toFloat32(), image.shape);
   image.dispose();
-  return { pictures, channels: 4, latent, width, height, steps, sampler: sampler.toUpperCase(), params: { 'CFG scale': cfgScale, Class: classId } };
+  return { pictures, channels: 4, latent, width, height, steps, sampler: samplerLabel(sampler), params: { 'CFG scale': cfgScale, Class: classId } };
 }

@@ -5,7 +5,7 @@ import type { Device, Tensor } from '@cleardit/tensor';
 import { SafetensorsReader, tensor } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
 import type { FluxTransformer, VaeDecoder } from '@cleardit/models';
-import { fluxSchedule, img2imgStart } from '@cleardit/sampler';
+import { fluxSchedule, img2imgStart, isFlowSampler, FLOW_SAMPLERS, samplerLabel } from '@cleardit/sampler';
 import { sampleFlux, readConditioning, fluxConditioning, checkFluxSize, vaeFactor, type FluxConditioning } from '@cleardit/pipelines';
 import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
@@ -50,7 +50,7 @@ export async function runFlux(
   const height = spec.height ?? 64 * unit;
   checkFluxSize(flux, vae, width, height);
   const sampler = spec.sampler ?? 'euler';
-  if (sampler !== 'euler') throw new UsageError(`--sampler ${sampler} is DiT's; FLUX samples with euler`);
+  if (!isFlowSampler(sampler)) throw new UsageError(`--sampler ${sampler} is DiT's; FLUX samples with ${Object.keys(FLOW_SAMPLERS).join(' or ')}`);
   const dev = flux.config.guidanceEmbed;
   const steps = spec.steps ?? (dev ? 28 : 4);
   const cond = prompt ? fluxConditioning(device, flux, prompt.txt, prompt.T, prompt.y) : await embeddingsFile(device, spec.embeddings!, flux);
@@ -64,6 +64,7 @@ export async function runFlux(
       seeds: batchSeeds(spec),
       steps,
       guidance: spec.guidance,
+      sampler,
       init,
       signal,
       onStep: ({ step, total, t }) => report.step(step, total, t),
@@ -75,7 +76,7 @@ export async function runFlux(
       width,
       height,
       steps: r.steps,
-      sampler: 'Euler',
+      sampler: samplerLabel(sampler),
       params: { Guidance: dev ? spec.guidance : 'none (schnell)', ...(spec.initLatent ? { 'Denoising strength': spec.strength } : {}) },
     };
   } finally {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { AttentionMode } from '@cleardit/models';
 import { UsageError } from '../exit.js';
 import { checkOutputPath, positiveInt } from '../parse.js';
+import { SAMPLER_NAMES, type SamplerName } from '@cleardit/sampler';
 
 export interface GenerateSpec {
   model: string;
@@ -30,7 +31,7 @@ export interface GenerateSpec {
   cfgScale?: number;
   /** Unset: class 0 for a latent DiT; the ten digits in a row for a digit model. */
   classId?: number;
-  sampler?: 'ddpm' | 'ddim' | 'euler';
+  sampler?: SamplerName;
   /** Unset (no --attention): what the model file says (a distilled student's CLEAR), else full. */
   attention?: AttentionMode;
   initLatent?: string;
@@ -112,7 +113,7 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   const attention: AttentionMode | undefined =
     kind === undefined ? undefined : kind === 'full' ? { kind } : { kind, radius, downFactor: down, proportionalScale: o.proportionalScale === true };
   const sampler = str('sampler');
-  if (sampler && !['ddpm', 'ddim', 'euler'].includes(sampler)) throw new UsageError(`--sampler expects ddpm, ddim or euler, got '${sampler}'`);
+  if (sampler && !(SAMPLER_NAMES as string[]).includes(sampler)) throw new UsageError(`--sampler expects ${SAMPLER_NAMES.join(', ')}, got '${sampler}'`);
   const output = str('output') ?? 'output.png';
   const batchCount = str('batchCount') === undefined ? 1 : positiveInt('--batch-count', str('batchCount')!);
   if (batchCount > 64) throw new UsageError(`--batch-count ${batchCount}: at most 64 images in one run`);

@@ -51,6 +51,7 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 export const square = (a: Tensor) => unary('square', a);
 export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
 export const geluErf = (a: Tensor) => unary('gelu_erf', a);
+export const softplus = (a: Tensor) => unary('softplus', a);
 
 export function powScalar(a: Tensor, p: number): Tensor {
   if (!needsGrad(a)) return ew.powScalar(a, p);

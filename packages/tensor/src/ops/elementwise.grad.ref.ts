@@ -2,8 +2,8 @@
 // broadcasting reduce (sum back to an operand's shape).
 import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
 import { host, type HostTensor } from './host.js';
-import type { UnaryOp, BinaryOp } from './elementwise.js';
-import { erf } from './elementwise.ref.js';
+import type { BinaryOp } from './elementwise.js';
+import { UNARY_OPS, UNARY_OP_NAMES, type UnaryOp } from './unary-ops.js';
 
 /** Sums g over the axes where `shape` broadcasts to g's shape. */
 export function sumToShape(g: HostTensor, shape: number[]): HostTensor {
@@ -18,34 +18,8 @@ export function sumToShape(g: HostTensor, shape: number[]): HostTensor {
   return out;
 }
 
-const SQRT_2_PI = Math.sqrt(2 / Math.PI);
-
-/** d/dx of each unary op. */
-export const UNARY_DERIVATIVE: Record<UnaryOp, (x: number) => number> = {
-  neg: () => -1,
-  exp: Math.exp,
-  log: (x) => 1 / x,
-  sqrt: (x) => 0.5 / Math.sqrt(x),
-  rsqrt: (x) => -0.5 * x ** -1.5,
-  tanh: (x) => 1 - Math.tanh(x) ** 2,
-  sin: Math.cos,
-  cos: (x) => -Math.sin(x),
-  abs: (x) => Math.sign(x),
-  silu: (x) => {
-    const s = 1 / (1 + Math.exp(-x));
-    return s * (1 + x * (1 - s));
-  },
-  sigmoid: (x) => {
-    const s = 1 / (1 + Math.exp(-x));
-    return s * (1 - s);
-  },
-  square: (x) => 2 * x,
-  gelu_tanh: (x) => {
-    const t = Math.tanh(SQRT_2_PI * (x + 0.044715 * x ** 3));
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * x * x);
-  },
-  gelu_erf: (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
-};
+/** d/dx of each unary op, from the table (unary-ops.ts). */
+export const UNARY_DERIVATIVE = Object.fromEntries(UNARY_OP_NAMES.map((op) => [op, UNARY_OPS[op].derivative])) as Record<UnaryOp, (x: number) => number>;
 
 export function unary(op: UnaryOp, x: HostTensor, g: HostTensor): HostTensor {
   const out = host(x.shape);

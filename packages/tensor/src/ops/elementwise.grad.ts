@@ -7,7 +7,8 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } from '../shape.js';
-import { HELPERS, PRELUDE, type UnaryOp, type BinaryOp } from './elementwise.js';
+import { HELPERS, PRELUDE, type BinaryOp } from './elementwise.js';
+import { UNARY_OPS, UNARY_GRAD_FNS, type UnaryOp } from './unary-ops.js';
 import { f32Lit, memo, requireDtype } from './wgsl.js';
 import { defineKernel } from './kernel.js';
 import { type RowMode, rowKernel, rowMode } from './reduce-kit.js';
@@ -124,37 +125,6 @@ export function accumulateInto(dst: Tensor, src: Tensor): void {
   k.launch(dst.device, { inputs: [src.buffer], outputs: [dst.buffer], count: dst.numel });
 }
 
-/** d/dx of each unary op times g, as WGSL over x and g. */
-const UNARY_GRAD: Record<UnaryOp, string> = {
-  neg: '-g',
-  exp: 'g * exp(x)',
-  log: 'g / x',
-  sqrt: 'g * 0.5 * inverseSqrt(x)',
-  rsqrt: 'g * -0.5 * inverseSqrt(x) / x',
-  tanh: 'dtanh(x, g)',
-  sin: 'g * cos_acc(x)',
-  cos: '-g * sin_acc(x)',
-  abs: 'g * sign(x)',
-  silu: 'dsilu(x, g)',
-  sigmoid: 'dsigmoid(x, g)',
-  square: '2.0 * x * g',
-  gelu_tanh: 'dgelu_tanh(x, g)',
-  gelu_erf: 'dgelu_erf(x, g)',
-};
-
-const UNARY_FNS = /* wgsl */ `
-fn dtanh(x: f32, g: f32) -> f32 { let t = tanh_safe(x); return g * (1.0 - t * t); }
-fn dsigmoid(x: f32, g: f32) -> f32 { let s = 1.0 / (1.0 + exp(-x)); return g * s * (1.0 - s); }
-fn dsilu(x: f32, g: f32) -> f32 { let s = 1.0 / (1.0 + exp(-x)); return g * s * (1.0 + x * (1.0 - s)); }
-fn dgelu_tanh(x: f32, g: f32) -> f32 {
-  let c = 0.7978845608028654;
-  let t = tanh_safe(c * (x + 0.044715 * x * x * x));
-  return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 0.134145 * x * x));
-}
-fn dgelu_erf(x: f32, g: f32) -> f32 {
-  return g * (0.5 * (1.0 + erf_approx(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x));
-}`;
-
 /** The gradient of unary(op, x) given the output's gradient g. */
 export function unaryBackward(op: UnaryOp, x: Tensor, g: Tensor): Tensor {
   return sumExpr(
@@ -165,8 +135,8 @@ export function unaryBackward(op: UnaryOp, x: Tensor, g: Tensor): Tensor {
       { name: 'x', t: x },
       { name: 'g', t: g },
     ],
-    UNARY_GRAD[op],
-    UNARY_FNS,
+    UNARY_OPS[op].grad,
+    UNARY_GRAD_FNS,
   );
 }
 

@@ -9,26 +9,9 @@ import { f32Lit, memo, packedLoader, requireDtype, sameDevice } from './wgsl.js'
 import { defineKernel } from './kernel.js';
 import { ShapeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
+import { UNARY_OPS, type UnaryOp } from './unary-ops.js';
 
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sin' | 'cos' | 'abs' | 'silu' | 'gelu_tanh' | 'gelu_erf' | 'sigmoid' | 'square';
-
-/** WGSL for each unary op, over `x: f32`. Helper functions come from PRELUDE. */
-const UNARY: Record<UnaryOp, string> = {
-  neg: '-x',
-  exp: 'exp(x)',
-  log: 'log(x)',
-  sqrt: 'sqrt(x)',
-  rsqrt: 'inverseSqrt(x)',
-  tanh: 'tanh_safe(x)',
-  sin: 'sin_acc(x)',
-  cos: 'cos_acc(x)',
-  abs: 'abs(x)',
-  silu: 'x / (1.0 + exp(-x))',
-  sigmoid: '1.0 / (1.0 + exp(-x))',
-  square: 'x * x',
-  gelu_tanh: '0.5 * x * (1.0 + tanh_safe(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
-  gelu_erf: '0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476))',
-};
+export type { UnaryOp } from './unary-ops.js';
 
 // tanh via exp of a non-positive argument never overflows (WGSL's tanh may, for |x| > ~44).
 // erf: Abramowitz & Stegun 7.1.26 is only 1.5e-7 absolute; we use the W. J. Cody-style rational
@@ -104,9 +87,10 @@ function mapKernel(op: string, a: Tensor, expr: string, s?: number): Tensor {
 }
 
 export function unary(op: UnaryOp, a: Tensor): Tensor {
-  return mapKernel(op, a, UNARY[op]);
+  return mapKernel(op, a, UNARY_OPS[op].wgsl);
 }
 
+// Named shorthands of the raw kernels (`raw.silu`), the same names as the recording ops in autograd/ops.ts.
 export const neg = (a: Tensor) => unary('neg', a);
 export const exp = (a: Tensor) => unary('exp', a);
 export const log = (a: Tensor) => unary('log', a);
@@ -121,6 +105,7 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 export const square = (a: Tensor) => unary('square', a);
 export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
 export const geluErf = (a: Tensor) => unary('gelu_erf', a);
+export const softplus = (a: Tensor) => unary('softplus', a);
 
 /** x^p. Integer p works for negative x (sign follows odd powers); other p require x ≥ 0. */
 export function powScalar(a: Tensor, p: number): Tensor {

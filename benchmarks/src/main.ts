@@ -34,7 +34,7 @@ Options:
   --out DIR            where the JSON goes (default benchmarks/results); files there are replaced
   --runtimes LIST      node, chromium (default both)
   --peers LIST         torch, ort (default both; 'none' for none)
-  --only TEXT          only cases whose id contains TEXT
+  --only TEXT[,TEXT]   only cases whose id contains one of them
   --adapter NAME       Node's adapter (llvmpipe, swiftshader, or a GPU's name)
   --chromium-adapter A ${Object.keys(CHROMIUM_ADAPTERS).join(', ')} (default swiftshader)
   --budget SECONDS     skip a point predicted to take longer per call (default 15; --quick 3)
@@ -93,7 +93,8 @@ async function run(): Promise<void> {
   const runtimes = list(values.runtimes, ['node', 'chromium']);
   const peers = list(values.peers, ['torch', 'ort']);
   const budgetMs = 1000 * Number(values.budget ?? (quick ? 3 : 15));
-  const cases = suiteCases({ quick }).filter((c) => !values.only || c.id.includes(values.only));
+  const only = values.only?.split(',');
+  const cases = suiteCases({ quick }).filter((c) => !only || only.some((t) => c.id.includes(t)));
   if (!cases.length) throw new Error(`no case matches --only '${values.only}'`);
   const measure = quick ? { minReps: 3, maxReps: 5, budgetMs: 2_000 } : { minReps: 3, maxReps: 7, budgetMs: 10_000 };
   const say = (line: string) => console.log(`  ${line}`);

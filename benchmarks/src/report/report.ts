@@ -66,8 +66,8 @@ function speedups(rows: ResultRow[]): SpeedupPoint[] {
     if (full)
       out.push({
         who: who(r),
-        radius: `r=${r.shapes.radius}`,
-        grid: `${r.shapes.grid}×${r.shapes.grid}`,
+        radius: `${r.shapes.layout} r=${r.shapes.radius}`,
+        grid: `${r.shapes.layout} ${r.shapes.grid}×${r.shapes.grid}`,
         flopRatio: full.flops / r.flops,
         speedup: full.timing.medianMs / r.timing.medianMs,
       });
@@ -156,8 +156,6 @@ export async function writeReport(dirs: string[], doc: string): Promise<void> {
     '',
     await chart('attention-flux', timeVsTokens(group('attention', 'flux'), 'attention per call, FLUX layout')),
   );
-  const fluxSpeedups = speedups(group('attention', 'flux'));
-  out.push('', await chart('speedup-flux', speedupVsFlopRatio(fluxSpeedups, 'CLEAR speed-up vs FLOP ratio, FLUX layout')), '', speedupTable(fluxSpeedups));
   out.push('', wideTable(group('attention', 'flux'), [{ head: 'FLOP ratio', value: flopRatio }]));
   out.push(
     '',
@@ -166,6 +164,9 @@ export async function writeReport(dirs: string[], doc: string): Promise<void> {
     await chart('attention-digit', timeVsTokens(group('attention', 'digit'), 'attention per call, digit layout')),
   );
   out.push('', wideTable(group('attention', 'digit'), [{ head: 'FLOP ratio', value: flopRatio }]));
+  const all = speedups(group('attention'));
+  out.push('', "### CLEAR's speed-up beside its FLOP ratio (attention per call, both layouts)", '');
+  out.push(await chart('speedup', speedupVsFlopRatio(all, 'CLEAR speed-up vs FLOP ratio')), '', speedupTable(all));
   for (const g of ['block', 'step'] as const) {
     const title = g === 'block' ? 'One transformer block' : 'One sampling step';
     out.push(

@@ -2,6 +2,7 @@
 // flags every headless run here uses (no sandbox in a container, no background network, WebGPU on).
 // Adapters without a GPU: SwiftShader (Chromium's default) or ANGLE over llvmpipe (compatibility mode).
 import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
 
 /** The Chromium binary, or undefined when it is not installed (scripts/setup.sh installs it). */
 export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
@@ -28,4 +29,19 @@ export const CHROMIUM_ADAPTERS = {
 export function chromiumPath() {
   if (!CHROMIUM) throw new Error("Chromium is not installed (scripts/setup.sh installs Debian's chromium)");
   return CHROMIUM;
+}
+
+/** A page script bundled for the browser, the workspace packages from their sources: its JavaScript text. */
+export async function bundleForBrowser(entry) {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    conditions: ['@cleardit/source'],
+    logLevel: 'warning',
+  });
+  return out.outputFiles[0].text;
 }

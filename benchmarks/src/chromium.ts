@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PageRequest, PageResult } from './browser/page.js';
-import { CHROMIUM_FLAGS, CHROMIUM_ADAPTERS, chromiumPath } from '../../tools/chromium.mjs';
+import { CHROMIUM_FLAGS, CHROMIUM_ADAPTERS, chromiumPath, bundleForBrowser } from '../../tools/chromium.mjs';
 
 export { CHROMIUM_ADAPTERS };
 
@@ -23,20 +23,7 @@ function benchmarksDir(): string {
   throw new Error('benchmarks/src/browser/page.ts not found from the working directory');
 }
 
-async function bundlePage(): Promise<string> {
-  const { build } = require_('esbuild') as typeof import('esbuild');
-  const out = await build({
-    entryPoints: [join(benchmarksDir(), 'src', 'browser', 'page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['@cleardit/source'],
-    logLevel: 'warning',
-  });
-  return out.outputFiles[0].text;
-}
+const bundlePage = () => bundleForBrowser(join(benchmarksDir(), 'src', 'browser', 'page.ts'));
 
 const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
 

@@ -150,20 +150,15 @@ export async function writeReport(dirs: string[], doc: string): Promise<void> {
   const words = inWords(rows);
   if (words.length) out.push('', '### The peers, in words', '', ...words);
   out.push('', '### Matmul (f32)', '', await chart('matmul', matmulChart(group('matmul'))), '', wideTable(group('matmul')));
-  out.push(
-    '',
-    '### Attention per call, FLUX layout (24 heads × 128, T = 512)',
-    '',
-    await chart('attention-flux', timeVsTokens(group('attention', 'flux'), 'attention per call, FLUX layout')),
-  );
-  out.push('', wideTable(group('attention', 'flux'), [{ head: 'FLOP ratio', value: flopRatio }]));
-  out.push(
-    '',
-    '### Attention per call, digit model layout (4 heads × 16, no text)',
-    '',
-    await chart('attention-digit', timeVsTokens(group('attention', 'digit'), 'attention per call, digit layout')),
-  );
-  out.push('', wideTable(group('attention', 'digit'), [{ head: 'FLOP ratio', value: flopRatio }]));
+  const layouts = [
+    ['flux', 'FLUX', 'FLUX layout (24 heads × 128, T = 512)'],
+    ['digit', 'digit', 'digit model layout (4 heads × 16, no text)'],
+  ] as const;
+  for (const [layout, name, title] of layouts) {
+    const rowsOf = group('attention', layout);
+    out.push('', `### Attention per call, ${title}`, '', await chart(`attention-${layout}`, timeVsTokens(rowsOf, `attention per call, ${name} layout`)));
+    out.push('', wideTable(rowsOf, [{ head: 'FLOP ratio', value: flopRatio }]));
+  }
   const all = speedups(group('attention'));
   out.push('', "### CLEAR's speed-up beside its FLOP ratio (attention per call, both layouts)", '');
   out.push(await chart('speedup', speedupVsFlopRatio(all, 'CLEAR speed-up vs FLOP ratio')), '', speedupTable(all));

@@ -1,12 +1,11 @@
 // The tokenizers in real Chromium (Debian's, driven by playwright-core, kept off the network: the page
 // and the tokenizer files come from a local server): the same ids as transformers, as in Node.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { build } from 'esbuild';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, chromiumPath, CHROMIUM_FLAGS } from '../../../tools/chromium.mjs';
+import { CHROMIUM, chromiumPath, bundleForBrowser, CHROMIUM_FLAGS } from '../../../tools/chromium.mjs';
 import { chromium } from 'playwright-core';
 import { SafetensorsReader } from '@cleardit/tensor';
 import { FileSource } from '@cleardit/tensor/node';
@@ -17,18 +16,7 @@ let url = '';
 
 beforeAll(async () => {
   chromiumPath(); // a clear error when Chromium is missing
-  const js = (
-    await build({
-      entryPoints: [fileURLToPath(new URL('./browser/tokenizers.ts', import.meta.url))],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      conditions: ['@cleardit/source'],
-      logLevel: 'warning',
-    })
-  ).outputFiles[0].text;
+  const js = await bundleForBrowser(fileURLToPath(new URL('./browser/tokenizers.ts', import.meta.url)));
   const files: Record<string, string> = {
     '/clip/vocab.json': 'text/clip-tiny/tokenizer/vocab.json',
     '/clip/merges.txt': 'text/clip-tiny/tokenizer/merges.txt',

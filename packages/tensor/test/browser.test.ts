@@ -2,11 +2,10 @@
 // navigator.gpu and agree with the float64 references, and seeded noise is bit-identical to Node's.
 // Two adapters: SwiftShader (Chromium's default without a GPU) and ANGLE on llvmpipe (compat mode).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { build } from 'esbuild';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, chromiumPath, CHROMIUM_FLAGS, CHROMIUM_ADAPTERS } from '../../../tools/chromium.mjs';
+import { CHROMIUM, chromiumPath, bundleForBrowser, CHROMIUM_FLAGS, CHROMIUM_ADAPTERS } from '../../../tools/chromium.mjs';
 import { normalValues, ref } from '../src/index.js';
 import { maxAbsDiff } from './helpers.js';
 
@@ -18,17 +17,7 @@ let url = '';
 
 beforeAll(async () => {
   chromiumPath(); // a clear error when Chromium is missing
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./browser/entry.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['@cleardit/source'],
-    logLevel: 'warning',
-  });
-  const js = bundle.outputFiles[0].text;
+  const js = await bundleForBrowser(fileURLToPath(new URL('./browser/entry.ts', import.meta.url)));
   server = createServer((req, res) => {
     if (req.url === '/entry.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
     else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/entry.js"></script>');

@@ -1,6 +1,7 @@
 // `cleardit eval` on a tiny digit teacher and a tiny distilled student (CI never trains for long):
 // it trains a classifier when none exists, measures every model at 1× and 2×, writes the table as
-// Markdown and JSON and the picture, and refuses to overwrite its outputs.
+// Markdown and JSON and the picture, and refuses to overwrite its outputs; a run stopped after some
+// rows continues with --resume to the table an uninterrupted run writes.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { cleardit } from './run.js';
 const dir = mkdtempSync(join(tmpdir(), 'cleardit-eval-'));
 const teacher = join(dir, 'teacher', 'teacher.safetensors');
 const student = join(dir, 'clear-r2', 'student.safetensors');
-const args = () => [
+const args = (out = 'eval.md', scales = '1,2', samples = '10') => [
   'eval',
   '--teacher',
   teacher,
@@ -22,13 +23,13 @@ const args = () => [
   '--classifier-steps',
   '20',
   '--samples',
-  '10',
+  samples,
   '--scales',
-  '1,2',
+  scales,
   '-o',
-  join(dir, 'eval.md'),
+  join(dir, out),
   '--picture',
-  join(dir, 'eval.png'),
+  join(dir, out.replace('.md', '.png')),
 ];
 
 describe('cleardit eval', () => {
@@ -91,5 +92,26 @@ describe('cleardit eval', () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/eval\.md exists: pass --overwrite/);
     expect(existsSync(join(dir, 'classifier.safetensors'))).toBe(true);
+  });
+
+  it('--resume reads the rows measured before and measures only the rest, to the same table', () => {
+    // the first part of the run: 1× only (as if stopped before 2×)
+    expect(cleardit(...args('resumed.md', '1')).status).toBe(0);
+    const refused = cleardit(...args('resumed.md'));
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/resumed\.md exists: pass --overwrite|resumed\.md\.parts holds an earlier evaluation's measurements: pass --resume/);
+    const resumed = cleardit(...args('resumed.md'), '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr.match(/measured earlier/g)?.length).toBe(3);
+    const whole = JSON.parse(readFileSync(join(dir, 'eval.md.json'), 'utf8'));
+    const parted = JSON.parse(readFileSync(join(dir, 'resumed.md.json'), 'utf8'));
+    const same = (rows: Record<string, unknown>[]) => rows.map(({ msPerSample: _, ...rest }) => rest);
+    expect(same(parted.rows)).toEqual(same(whole.rows));
+  });
+
+  it('--resume with other settings names the difference', () => {
+    const r = cleardit(...args('resumed.md', '1,2', '20'), '--resume');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/1x-teacher\.json was measured with samples 10, this run asks for 20/);
   });
 });

@@ -5,7 +5,7 @@
 // digit classifier, and time per sample. Writes the table as Markdown and JSON, and a picture.
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import { type Device, SafetensorsReader } from '@cleardit/tensor';
 import { FileSource, createDevice, writeFileAtomic } from '@cleardit/tensor/node';
 import { DitTransformer, describeAttention, loadModel, type AttentionMode } from '@cleardit/models';
@@ -17,7 +17,8 @@ import { checkOutputPath, intAtLeast, numberIn, positiveNumbers } from '../parse
 import { encodePng, writePng } from '../generate/png.js';
 import { DIGIT_CFG, gridPixels, viewDit } from '@cleardit/pipelines';
 import { loadOrTrainClassifier } from '../eval/classifier.js';
-import { drawSamples, meanPsnr, predictionMse, toClassifierSize } from '../eval/measure.js';
+import { drawSamples, meanPsnr, meanSquaredDifference, predictions, toClassifierSize } from '../eval/measure.js';
+import { EvalParts } from '../eval/parts.js';
 import { sampleSeed } from '../distill/digits.js';
 
 interface Row {
@@ -38,7 +39,17 @@ interface Entry {
   name: string;
   kind: Row['kind'];
   dit: DitTransformer;
+  /** The weights' file (the teacher's for a zero-shot twin). */
+  file: string;
+  /** The part's file name in <out>.parts/, unique per model. */
+  slug: string;
 }
+
+const slugOf = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 async function readAttention(path: string): Promise<AttentionMode> {
   const r = await SafetensorsReader.open(await FileSource.open(path));
@@ -83,14 +94,17 @@ export function evalCommand(program: Command): void {
     .option('--cfg-scale <s>', 'classifier-free guidance of every sample', String(DIGIT_CFG))
     .option('-o, --out <file>', 'the table as Markdown (and <file>.json)', 'eval.md')
     .option('--picture <file>', 'a PNG of the same seeds drawn by the teacher, the first zero-shot twin and the first student')
-    .option('--overwrite', 'replace existing output files')
+    .option('--overwrite', 'replace existing output files and discard <out>.parts/ (the measurements of an earlier run)')
+    .option('--resume', 'continue an earlier run: read the models already measured from <out>.parts/, measure the rest, then write the outputs')
     .addOption(new Option('--json', 'progress as one JSON object per line on stdout'))
     .addHelpText(
       'after',
       `
 Samples are drawn with Euler, 20 steps, CFG --cfg-scale; sample i has class i mod 10 and the noise of seed i,
 the same for every model, so a student's image is compared with the teacher's from the same noise.
-Above 32² the classifier sees the images average-pooled to 32². Times are wall-clock per sample on
+Each model's row, images and (for the teacher) predictions are written to <out>.parts/ as soon as
+they are measured; a run that stops (Ctrl-C, end of a session) continues with --resume, and a student
+added later costs only its own rows. Above 32² the classifier sees the images average-pooled to 32². Times are wall-clock per sample on
 this adapter, after a warm-up batch.
 
 Example:
@@ -103,24 +117,38 @@ Example:
         json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${line}\n`);
       const out = String(opts.out);
       const overwrite = opts.overwrite === true;
+      const resume = opts.resume === true;
+      if (resume && overwrite)
+        throw new UsageError('--resume and --overwrite contradict each other: --resume keeps the measurements in <out>.parts/, --overwrite discards them');
+      // a resumed run finishes the outputs an earlier run of the same evaluation would have written
       for (const [flag, f] of [['--out', out], ['--out', `${out}.json`], ...(opts.picture ? [['--picture', String(opts.picture)]] : [])])
-        checkOutputPath(flag, f, overwrite);
+        checkOutputPath(flag, f, overwrite || resume);
       const scales = positiveNumbers('--scales', String(opts.scales).split(','), true);
       const samples = intAtLeast('--samples', opts.samples as string, 10);
       const cfg = numberIn('--cfg-scale', opts.cfgScale as string, 0, 100);
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const teacherPath = String(opts.teacher);
       const teacher = await loadDit(device, teacherPath);
-      const entries: Entry[] = [{ name: basename(teacherPath), kind: 'teacher', dit: teacher }];
+      const entries: Entry[] = [{ name: basename(teacherPath), kind: 'teacher', dit: teacher, file: normalize(teacherPath), slug: 'teacher' }];
       for (const s of (opts.students as string[] | undefined) ?? []) {
         const attention = await readAttention(s);
         const twin = viewDit(device, teacher.config, teacher.weights.tensors);
         twin.setAttention(attention);
         const student = await loadDit(device, s);
         student.setAttention(attention);
-        entries.push({ name: describeAttention(attention), kind: 'zero-shot', dit: twin }, { name: basename(join(s, '..')), kind: 'distilled', dit: student });
+        const name = basename(join(s, '..'));
+        const twinSlug = `zero-shot-${slugOf(describeAttention(attention))}`;
+        // two students with the same attention share one zero-shot twin (the same weights and attention)
+        if (!entries.some((e) => e.slug === twinSlug))
+          entries.push({ name: describeAttention(attention), kind: 'zero-shot', dit: twin, file: normalize(teacherPath), slug: twinSlug });
+        const slug = `distilled-${slugOf(name)}`;
+        if (entries.some((e) => e.slug === slug))
+          throw new UsageError(`--students ${s}: another student's folder is also named '${name}'; give each student its own folder name`);
+        entries.push({ name, kind: 'distilled', dit: student, file: normalize(s), slug });
       }
-      const classifier = await loadOrTrainClassifier(device, String(opts.classifier), intAtLeast('--classifier-steps', opts.classifierSteps as string), say);
+      const classifierPath = normalize(String(opts.classifier));
+      const parts = EvalParts.open<Row>(out, { resume, overwrite });
+      const classifier = await loadOrTrainClassifier(device, classifierPath, intAtLeast('--classifier-steps', opts.classifierSteps as string), say);
       const { heldOut } = loadDigits();
       const real = gaussianOf((await predict(device, classifier.weights, heldOut.images)).features, 64);
 
@@ -132,42 +160,55 @@ Example:
         const labels = Array.from({ length: n }, (_, i) => i % 10);
         const seeds = labels.map((_, i) => sampleSeed(1, i));
         const batch = Math.max(2, Math.floor(50 / (scale * scale)));
-        let ref: { images: Float32Array; features: ReturnType<typeof gaussianOf> } | undefined;
+        const predCount = Math.min(n, 100);
+        let ref: { images: Float32Array; features: ReturnType<typeof gaussianOf>; predictions: Float32Array } | undefined;
         for (const e of entries) {
           const t0 = performance.now();
-          const drawn = await drawSamples(device, e.dit, labels, seeds, side, batch, cfg);
-          const scored = await predict(device, classifier.weights, toClassifierSize(drawn.images, side));
-          const features = gaussianOf(scored.features, 64);
-          if (e.kind === 'teacher') ref = { images: drawn.images, features };
-          const row: Row = {
-            model: e.name,
-            kind: e.kind,
-            attention: describeAttention(e.dit.attention),
-            scale,
-            samples: n,
-            accuracy: accuracy(scored.classes, labels),
-            fdReal: frechetDistance(features, real),
-            msPerSample: drawn.msPerSample,
-          };
-          if (e.kind !== 'teacher') {
-            row.psnr = meanPsnr(drawn.images, ref!.images, side * side);
-            row.fdTeacher = frechetDistance(features, ref!.features);
-            row.predMse = await predictionMse(device, e.dit, teacher, heldOut, Math.min(n, 100), side, batch);
+          const settings = { model: e.file, attention: describeAttention(e.dit.attention), samples: n, cfg, classifier: classifierPath };
+          let part = await parts.get(scale, e.slug, settings);
+          const resumed = part !== undefined;
+          if (!part) {
+            const drawn = await drawSamples(device, e.dit, labels, seeds, side, batch, cfg);
+            const pred = await predictions(device, e.dit, heldOut, predCount, side, batch);
+            const scored = await predict(device, classifier.weights, toClassifierSize(drawn.images, side));
+            const features = gaussianOf(scored.features, 64);
+            const row: Row = {
+              model: e.name,
+              kind: e.kind,
+              attention: settings.attention,
+              scale,
+              samples: n,
+              accuracy: accuracy(scored.classes, labels),
+              fdReal: frechetDistance(features, real),
+              msPerSample: drawn.msPerSample,
+            };
+            if (e.kind !== 'teacher') {
+              row.psnr = meanPsnr(drawn.images, ref!.images, side * side);
+              row.fdTeacher = frechetDistance(features, ref!.features);
+              row.predMse = meanSquaredDifference(pred, ref!.predictions);
+            }
+            part = { settings, row, images: drawn.images, predictions: e.kind === 'teacher' ? pred : undefined };
+            await parts.put(scale, e.slug, side, part);
           }
-          if (scale === scales[0]) first.push(drawn.images.slice(0, 10 * side * side));
+          if (e.kind === 'teacher') {
+            const scored = await predict(device, classifier.weights, toClassifierSize(part.images, side));
+            ref = { images: part.images, features: gaussianOf(scored.features, 64), predictions: part.predictions! };
+          }
+          const row = part.row;
+          if (scale === scales[0]) first.push(part.images.slice(0, 10 * side * side));
           rows.push(row);
           say(
-            `${side}²  ${row.kind.padEnd(9)} ${row.attention.padEnd(22)} accuracy ${(100 * row.accuracy).toFixed(1)}%  FD(teacher) ${fmt(row.fdTeacher, 2)}  PSNR ${fmt(row.psnr, 2)}  MSE ${fmt(row.predMse, 5)}  ${row.msPerSample.toFixed(0)} ms/sample  (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
-            { event: 'row', ...row },
+            `${side}²  ${row.kind.padEnd(9)} ${row.attention.padEnd(22)} accuracy ${(100 * row.accuracy).toFixed(1)}%  FD(teacher) ${fmt(row.fdTeacher, 2)}  PSNR ${fmt(row.psnr, 2)}  MSE ${fmt(row.predMse, 5)}  ${row.msPerSample.toFixed(0)} ms/sample  (${resumed ? `measured earlier, read from ${parts.dir}` : `${((performance.now() - t0) / 1000).toFixed(0)} s`})`,
+            { event: 'row', resumed, ...row },
           );
         }
       }
       const header = `Classifier: ${(100 * classifier.heldOutAccuracy).toFixed(1)}% on the ${heldOut.labels.length} held-out digits. Adapter: ${device.adapter.name}. Samples: Euler 20 steps, CFG ${cfg}, class i mod 10, noise seed i.\n\n`;
-      await writeFileAtomic(out, new TextEncoder().encode(header + markdownTable(rows)), { overwrite });
+      await writeFileAtomic(out, new TextEncoder().encode(header + markdownTable(rows)), { overwrite: overwrite || resume });
       await writeFileAtomic(
         `${out}.json`,
         new TextEncoder().encode(JSON.stringify({ adapter: device.adapter.name, classifierHeldOutAccuracy: classifier.heldOutAccuracy, rows }, null, 2)),
-        { overwrite },
+        { overwrite: overwrite || resume },
       );
       say(`wrote ${out} and ${out}.json`, { event: 'done', file: out });
       if (opts.picture) {
@@ -192,7 +233,7 @@ Example:
             },
             1,
           ),
-          overwrite,
+          overwrite || resume,
         );
         say(`wrote ${opts.picture}`, { event: 'picture', file: opts.picture });
       }

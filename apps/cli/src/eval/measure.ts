@@ -1,9 +1,9 @@
 // The measurements of `cleardit eval` on digit models, each on fixed seeds and classes:
-// - prediction MSE against the teacher on held-out digits noised at fixed times;
+// - velocity predictions on held-out digits noised at fixed times (a student's MSE against the teacher's);
 // - samples (Euler 20 steps, CFG 4 unless told) from fixed noise, timed; PSNR of a student's against the teacher's;
 // - class accuracy and features under the digit classifier (images above 32×32 are average-pooled to
 //   32×32 first), and the Fréchet distance between two sets of features.
-import { type Device, type Tensor, mseLoss, noGrad, normalValues, tensor } from '@cleardit/tensor';
+import { type Device, type Tensor, noGrad, normalValues, tensor } from '@cleardit/tensor';
 import type { DitTransformer } from '@cleardit/models';
 import { type ImageSet, derivedSeed } from '@cleardit/distill';
 import { digitNoise, sampleDigits } from '@cleardit/pipelines';
@@ -86,21 +86,14 @@ export async function drawSamples(
 }
 
 /**
- * Mean squared difference between two models' velocity predictions on held-out digits x₀ (upscaled to
- * `side`) noised to x_t = (1 − t)·x₀ + t·ε at fixed times t = (i + 0.5)/n and fixed noise.
+ * A model's velocity predictions on held-out digits x₀ (upscaled to `side`) noised to
+ * x_t = (1 − t)·x₀ + t·ε at fixed times t = (i + 0.5)/count and fixed noise: [count, side, side] flat.
+ * The same inputs for every model, so two models' predictions compare element by element.
  */
-export async function predictionMse(
-  device: Device,
-  a: DitTransformer,
-  b: DitTransformer,
-  held: ImageSet,
-  count: number,
-  side: number,
-  batch: number,
-): Promise<number> {
+export async function predictions(device: Device, dit: DitTransformer, held: ImageSet, count: number, side: number, batch: number): Promise<Float32Array> {
   const per = side * side;
   const x0 = upscale(held.images.subarray(0, count * 1024), 32, side / 32);
-  let total = 0;
+  const out = new Float32Array(count * per);
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
     const t = Array.from({ length: n }, (_, i) => (s + i + 0.5) / count);
@@ -108,24 +101,25 @@ export async function predictionMse(
     const eps = normalValues(derivedSeed(7, 0xe7a1, s), n * per);
     const xt = new Float32Array(n * per);
     for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) xt[i * per + j] = (1 - t[i]) * x0[(s + i) * per + j] + t[i] * eps[i * per + j];
-    const d: Tensor = noGrad(device, () =>
-      device.scope(() => {
-        const x = tensor(device, xt, [n, 1, side, side]);
-        const va = a.forward(
-          x,
+    const v: Tensor = noGrad(device, () =>
+      device.scope(() =>
+        dit.forward(
+          tensor(device, xt, [n, 1, side, side]),
           t.map((u) => 1000 * u),
           labels,
-        );
-        const vb = b.forward(
-          x,
-          t.map((u) => 1000 * u),
-          labels,
-        );
-        return mseLoss(va, vb);
-      }),
+        ),
+      ),
     );
-    total += (await d.toArray())[0] * n;
-    d.dispose();
+    out.set(await v.toFloat32(), s * per);
+    v.dispose();
   }
-  return total / count;
+  return out;
+}
+
+/** Mean squared difference of two equally long arrays, accumulated in float64. */
+export function meanSquaredDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`meanSquaredDifference: lengths ${a.length} and ${b.length} differ`);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return se / a.length;
 }

@@ -15,7 +15,7 @@ import { intAtLeast, numberIn } from '../parse.js';
 import { type DistillJob, digitJob, fluxJob } from '../distill/job.js';
 import { trainingLoop } from '../train/loop.js';
 import { DISTILL_DATA_CFG, drawTeacherSamples, readDigitSamples, writeDigitSamples } from '../distill/digits.js';
-import { DIGIT_CFG } from '@cleardit/pipelines';
+import { DIGIT_CFG, isDigitConfig } from '@cleardit/pipelines';
 import { drawFluxSamples, readEmbeddings, readFluxSamples, writeFluxSamples } from '../distill/flux.js';
 
 /** What a distillation checkpoint records beside the trainer's config, to rebuild the same run. */
@@ -135,7 +135,7 @@ Examples:
       let job: DistillJob<unknown>;
       if (loaded.model instanceof DitTransformer) {
         const teacher = loaded.model;
-        if (teacher.config.inChannels !== 1 || teacher.config.inputSize !== 32 || src.metadata.prediction !== 'flow')
+        if (!isDigitConfig(teacher) || src.metadata.prediction !== 'flow')
           throw new UsageError(`--teacher ${run.teacher}: not a digit teacher (a flow-matching DiT on 32×32×1 pixels, from cleardit train)`);
         const cfg = run.dataCfg ?? DIGIT_CFG;
         if (!existsSync(run.data)) {

@@ -6,16 +6,16 @@
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, join, normalize } from 'node:path';
-import { type Device, SafetensorsReader } from '@cleardit/tensor';
-import { FileSource, createDevice, writeFileAtomic } from '@cleardit/tensor/node';
-import { DitTransformer, describeAttention, loadModel, type AttentionMode } from '@cleardit/models';
+import type { Device } from '@cleardit/tensor';
+import { createDevice, writeFileAtomic } from '@cleardit/tensor/node';
+import { type DitTransformer, describeAttention } from '@cleardit/models';
 import { openCheckpoint } from '@cleardit/models/node';
 import { accuracy, frechetDistance, gaussianOf, predict } from '@cleardit/distill';
 import { loadDigits } from '@cleardit/distill/node';
 import { UsageError } from '../exit.js';
 import { checkOutputPath, intAtLeast, numberIn, positiveNumbers } from '../parse.js';
 import { encodePng, writePng } from '../generate/png.js';
-import { DIGIT_CFG, gridPixels, viewDit } from '@cleardit/pipelines';
+import { DIGIT_CFG, type DigitModel, gridPixels, loadDigitModel, viewDit } from '@cleardit/pipelines';
 import { loadOrTrainClassifier } from '../eval/classifier.js';
 import { drawSamples, meanPsnr, meanSquaredDifference, predictions, toClassifierSize } from '../eval/measure.js';
 import { EvalParts } from '../eval/parts.js';
@@ -51,22 +51,11 @@ const slugOf = (text: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 
-async function readAttention(path: string): Promise<AttentionMode> {
-  const r = await SafetensorsReader.open(await FileSource.open(path));
-  try {
-    if (!r.metadata.attention) throw new UsageError(`--students ${path}: no 'attention' metadata (not a student written by cleardit distill)`);
-    return JSON.parse(r.metadata.attention) as AttentionMode;
-  } finally {
-    await r.close();
-  }
-}
-
-async function loadDit(device: Device, path: string): Promise<DitTransformer> {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+/** A digit model (teacher or student) from its file, with the attention its metadata names. */
+async function loadDigit(device: Device, flag: string, path: string): Promise<DigitModel> {
+  if (!existsSync(path)) throw new UsageError(`${flag} ${path}: no such file`);
   const src = await openCheckpoint(path);
-  const m = (await loadModel(device, src, { family: 'dit' }).finally(() => src.close())).model as DitTransformer;
-  if (m.config.inChannels !== 1 || m.config.inputSize !== 32) throw new UsageError(`${path}: not a digit model (a DiT on 32×32×1 pixels)`);
-  return m;
+  return loadDigitModel(device, src).finally(() => src.close());
 }
 
 const fmt = (v: number | undefined, digits: number) => (v === undefined ? '—' : v.toFixed(digits));
@@ -128,14 +117,13 @@ Example:
       const cfg = numberIn('--cfg-scale', opts.cfgScale as string, 0, 100);
       const device = await createDevice({ adapter: cmd.optsWithGlobals().adapter });
       const teacherPath = String(opts.teacher);
-      const teacher = await loadDit(device, teacherPath);
+      const teacher = (await loadDigit(device, '--teacher', teacherPath)).dit;
       const entries: Entry[] = [{ name: basename(teacherPath), kind: 'teacher', dit: teacher, file: normalize(teacherPath), slug: 'teacher' }];
       for (const s of (opts.students as string[] | undefined) ?? []) {
-        const attention = await readAttention(s);
+        const { dit: student, attention } = await loadDigit(device, '--students', s);
+        if (attention.kind === 'full') throw new UsageError(`--students ${s}: no CLEAR 'attention' metadata (not a student written by cleardit distill)`);
         const twin = viewDit(device, teacher.config, teacher.weights.tensors);
         twin.setAttention(attention);
-        const student = await loadDit(device, s);
-        student.setAttention(attention);
         const name = basename(join(s, '..'));
         const twinSlug = `zero-shot-${slugOf(describeAttention(attention))}`;
         // two students with the same attention share one zero-shot twin (the same weights and attention)

@@ -32,8 +32,11 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal Autograd: set on tensors that a recorded op produced (they are not parameters). */
   producedByTape = false;
-  /** @internal Autograd (autograd/tape.ts) records views of tensors that require gradients. */
-  static onView: ((src: Tensor, view: Tensor) => void) | null = null;
+  /**
+   * @internal The tensor this one is a view of, when that one requires gradients. Plain data: autograd
+   * (autograd/tape.ts) records the view on its tape when an op consumes it, so models use views freely.
+   */
+  viewOf: Tensor | null = null;
 
   private constructor(
     readonly device: Device,
@@ -83,7 +86,10 @@ export class Tensor {
     void this.buffer; // throws if disposed
     this.storage.refs++;
     const view = new Tensor(this.device, this.storage, s, this.dtype);
-    if (this.requiresGrad) Tensor.onView?.(this, view);
+    if (this.requiresGrad) {
+      view.requiresGrad = true;
+      view.viewOf = this;
+    }
     return view;
   }
 

@@ -66,7 +66,7 @@ describe('inference pays nothing', () => {
     const a = allocations(() => forward(rawOps));
     const p = allocations(() => forward(pub));
     expect(p).toEqual(a);
-    expect(d.tape?.nodes.length ?? 0).toBe(0);
+    expect(tapeOf(d).nodes.length).toBe(0);
     expect(d.pool.stats()).toEqual(before);
     for (const t of [x, w1, w2, b]) expect(t.grad).toBeNull();
     for (const t of [x, w1, w2, b]) t.dispose();
@@ -174,6 +174,40 @@ describe('backward', () => {
     expect(() => backward(c)).toThrowError(/does not require gradients/);
     y.dispose();
     c.dispose();
+    w.dispose();
+  });
+});
+
+describe('views', () => {
+  it('a view of a parameter made once (outside any forward, even under noGrad) carries gradients in every step', async () => {
+    // The tape records a view when an op first consumes it, and again after each backward clears it:
+    // a model may cache `w.reshape(...)` of its parameters across training steps.
+    const w = tensor(d, [1, 2, 3, 4, 5, 6], [6]).keep().requireGrad();
+    const cached = noGrad(d, () => w.reshape([2, 3])).keep();
+    const c = tensor(d, [1, 10, 100, 1000, 10000, 100000], [2, 3]).keep();
+    for (const step of [1, 2]) {
+      d.scope(() => backward(sumAll(mul(cached, c))));
+      expect(await values(w.grad!), `step ${step}`).toEqual([1, 10, 100, 1000, 10000, 100000].map((v) => v * step));
+    }
+    expect(cached.grad).toBeNull(); // a view is not a parameter
+    expect(tapeOf(d).nodes.length).toBe(0);
+    for (const t of [w, cached, c]) t.dispose();
+  });
+
+  it('a view of a view, and backward from a view of the loss', async () => {
+    const w = tensor(d, [1, 2, 3, 4], [4]).keep().requireGrad();
+    const loss = sumAll(mul(w.reshape([2, 2]).reshape([1, 4]), w)).reshape([1]); // Σ w², d/dw = 2w
+    backward(loss);
+    expect(await values(w.grad!)).toEqual([2, 4, 6, 8]);
+    loss.dispose();
+    w.dispose();
+  });
+
+  it('a view nothing consumes records nothing', () => {
+    const w = tensor(d, [1, 2], [2]).keep().requireGrad();
+    const v = w.reshape([1, 2]);
+    expect(tapeOf(d).nodes.length).toBe(0);
+    v.dispose();
     w.dispose();
   });
 });

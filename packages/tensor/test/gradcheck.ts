@@ -5,7 +5,7 @@
 //    (L(x + h·eᵢ) − L(x − h·eᵢ)) / 2h with h = 1e-6, on every element (or an even sample of `fdMax`):
 //    truncation ~h²·L‴ and rounding ~1e-16·|L|/h are both far below the 1e-6·(1 + |∂L|) allowed.
 import { expect } from 'vitest';
-import { type Device, type Tensor, ref, backward } from '../src/index.js';
+import { type Device, type Tensor, ref, backward, tapeOf } from '../src/index.js';
 import { expectClose, randHost, up, type Tol } from './helpers.js';
 
 type H = ref.HostTensor;
@@ -87,7 +87,7 @@ export async function gradCheck(d: Device, c: GradCase): Promise<void> {
       expect(out.shape, `${c.label}: output shape`).toEqual(out0.shape);
       backward(out, { grad: up(d, g) });
     });
-    expect(d.tape!.nodes.length, `${c.label}: tape cleared`).toBe(0);
+    expect(tapeOf(d).nodes.length, `${c.label}: tape cleared`).toBe(0);
     for (let i = 0; i < xs.length; i++) {
       if (frozen.has(i)) {
         expect(xs[i].grad, `${c.label}: frozen input ${i} has no gradient`).toBeNull();

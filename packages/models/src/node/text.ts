@@ -10,7 +10,7 @@ import { type ClipTextConfig, type ClipTextModel, clipTextConfigFromJson } from 
 import { type T5Config, type T5Encoder, t5ConfigFromJson } from '../text/t5.js';
 import { loadClipText, loadT5Encoder, planClipText, planT5Encoder, type TextEncoderPlan } from '../text/load.js';
 import { type PromptTokenizer, clipTokenizer, t5Tokenizer } from '../text/tokenizers.js';
-import { openCheckpoint } from './index.js';
+import { openCheckpoint } from './open.js';
 
 export type TextEncoderKind = 'clip' | 't5';
 

@@ -5,13 +5,18 @@
 // `.grad`, then frees everything the tape held. When no input requires gradients nothing is recorded
 // and nothing is allocated: inference pays one flag test per op.
 //
+// Each device's tape lives here, in a WeakMap keyed by the device (the engine below autograd knows
+// nothing of it). A view of a tensor that requires gradients (Tensor.reshape) carries only `viewOf`;
+// the tape records the view the first time an op consumes it (or backward starts from it), before
+// that op's node, which is where a node made at the view's creation would have sorted too.
+//
 // Memory: a node keeps its saved tensors alive through views (a view shares the buffer's reference
 // count and is taken out of every scope), so forward code may dispose intermediates or run in scopes.
 // backward() disposes the views, the intermediate gradients and the seed; `Tape.clear()` does the
 // same for a forward that is thrown away.
 
 import type { Device } from '../device/device.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { ClearditError, ShapeError } from '../errors.js';
 import { fmtShape, sameShape } from '../shape.js';
 import { full } from '../create.js';
@@ -33,6 +38,8 @@ export interface TapeNode {
 
 export class Tape {
   readonly nodes: TapeNode[] = [];
+  /** Views recorded since the last clear (a view reused after backward is recorded again). */
+  private readonly views = new Set<Tensor>();
   /** >0 inside noGrad() and inside an op's own raw kernels: nothing records. */
   private off = 0;
 
@@ -63,19 +70,42 @@ export class Tape {
   clear(): void {
     for (const node of this.nodes) for (const t of node.saved) t.dispose();
     this.nodes.length = 0;
+    this.views.clear();
+  }
+
+  /** Records `t` (and the views it is a view of) if it is a view not yet on the tape. */
+  recordView(t: Tensor): void {
+    const src = t.viewOf;
+    if (!src || t.producedByTape || this.views.has(t)) return;
+    this.recordView(src);
+    this.views.add(t);
+    this.nodes.push({
+      name: 'reshape',
+      inputs: [src.requiresGrad ? src : null],
+      outputs: [t],
+      saved: [],
+      backward: (g) => [g[0] ? g[0].reshape(src.shape) : null],
+    });
   }
 }
 
+const tapes = new WeakMap<Device, Tape>();
+
 /** The device's tape, made on first use. */
 export function tapeOf(device: Device): Tape {
-  return (device.tape ??= new Tape(device));
+  let tape = tapes.get(device);
+  if (!tape) tapes.set(device, (tape = new Tape(device)));
+  return tape;
 }
+
+/** A parameter (a leaf): requires gradients and neither an op's output nor a view. */
+const isLeaf = (t: Tensor) => !t.producedByTape && !t.viewOf;
 
 /** True when an op on these operands must record: one requires gradients and recording is on. */
 export function needsGrad(a: Tensor | null | undefined, b?: Tensor | null, c?: Tensor | null, d?: Tensor | null): boolean {
   const t = a?.requiresGrad ? a : b?.requiresGrad ? b : c?.requiresGrad ? c : d?.requiresGrad ? d : null;
   if (!t) return false;
-  const tape = t.device.tape;
+  const tape = tapes.get(t.device);
   return !tape || tape.recording;
 }
 
@@ -107,6 +137,7 @@ export function record(
     if (t?.requiresGrad && t.dtype !== 'f32')
       throw new ShapeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
   const tape = tapeOf(device);
+  for (const t of inputs) if (t?.requiresGrad) tape.recordView(t);
   const saved = tape.paused(() => save.map((t) => t.reshape(t.shape).keep()));
   for (const o of outputs) {
     o.requiresGrad = true;
@@ -114,13 +145,6 @@ export function record(
   }
   tape.nodes.push({ name, inputs: inputs.map((t) => (t && t.requiresGrad ? t : null)), outputs, saved, backward });
 }
-
-// Tensor.reshape records through this hook, so models may use views freely.
-Tensor.onView = (src, view) => {
-  const tape = tapeOf(src.device);
-  if (!tape.recording) return;
-  record('reshape', [src], [view], [], (g) => [g[0] ? g[0].reshape(src.shape) : null]);
-};
 
 /** Runs fn with recording off on this device: ops inside never build a tape (evaluation, optimizer updates). */
 export function noGrad<T>(device: Device, fn: () => T): T {
@@ -149,6 +173,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
     throw new ClearditError(
       `backward: nothing on the tape produced the output ${fmtShape(output.shape)} (backward already ran over it, or the tape was cleared)`,
     );
+  tape.recordView(output);
   if (opts.grad && !sameShape(opts.grad.shape, output.shape))
     throw new ShapeError('backward', `grad ${fmtShape(opts.grad.shape)} does not match the output ${fmtShape(output.shape)}`);
   if (!opts.grad && output.numel !== 1)
@@ -184,7 +209,7 @@ function run(tape: Tape, output: Tensor, seed: Tensor | undefined): void {
     g.dispose();
   };
   put(output, seed ? seed.reshape(seed.shape) : full(device, output.shape, 1));
-  if (!output.producedByTape) leaves.add(output);
+  if (isLeaf(output)) leaves.add(output);
   for (let n = tape.nodes.length - 1; n >= 0; n--) {
     const node = tape.nodes[n];
     const gOut = node.outputs.map((o) => grads.get(o) ?? null);
@@ -205,7 +230,7 @@ function run(tape: Tape, output: Tensor, seed: Tensor | undefined): void {
       }
       if (!sameShape(g.shape, t.shape)) throw new ClearditError(`backward of ${node.name}: gradient ${fmtShape(g.shape)} for input ${fmtShape(t.shape)}`);
       put(t, g);
-      if (!t.producedByTape) leaves.add(t);
+      if (isLeaf(t)) leaves.add(t);
     }
   }
   for (const leaf of leaves) {

@@ -7,7 +7,6 @@ import { DeviceLostError, KernelCompileError, OutOfMemoryError, DeviceLimitError
 import { BufferPool } from './pool.js';
 import { formatCompileError } from './compile-error.js';
 import { GpuTimer } from './gpu-timer.js';
-import type { Tape } from '../autograd/tape.js';
 
 export interface AdapterDescription {
   /** Short name: 'llvmpipe', 'swiftshader', or the hardware device's name. */
@@ -65,8 +64,6 @@ export class Device {
   private paramBytes = 0;
   private readonly paramAlign: number;
   private timer: GpuTimer | null = null;
-  /** Autograd's record of differentiable ops (autograd/tape.ts); made when first needed. */
-  tape: Tape | null = null;
   /** Counters for benchmarks and tests. */
   readonly counters = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
   /**

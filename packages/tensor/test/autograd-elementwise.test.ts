@@ -19,6 +19,7 @@ import {
   maskedMean,
 } from '../src/index.js';
 import { UNARY_OP_NAMES } from '../src/ops/unary-ops.js';
+import { BINARY_OP_NAMES } from '../src/ops/binary-ops.js';
 import { getDevice, randHost } from './helpers.js';
 import { gradCheck } from './gradcheck.js';
 
@@ -133,7 +134,7 @@ describe('binary backward with broadcasting', () => {
       [1, 3, 9],
     ],
   ];
-  const OPS: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
+  const OPS: BinaryOp[] = BINARY_OP_NAMES;
   for (const [k, op] of OPS.entries())
     it(op, async () => {
       for (const [i, [sa, sb]] of shapes.entries()) {

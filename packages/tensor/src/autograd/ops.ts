@@ -17,6 +17,7 @@ import * as att from '../ops/attention.js';
 import * as rp from '../ops/rope.js';
 import { zeros } from '../create.js';
 import { binaryBackward, powScalarBackward, sumExpr, sumToShape, unaryBackward } from '../ops/elementwise.grad.js';
+import { gradReadsOperands } from '../ops/binary-ops.js';
 import { groupNormBackward, layerNormBackward, modulateBackward, reduceBackward, rmsNormBackward, softmaxBackward } from '../ops/rows.grad.js';
 import { linearBackward, matmulBackward } from '../ops/matmul.grad.js';
 import { indexSelectBackward, sliceBackward, upsampleNearest2xBackward } from '../ops/layout.grad.js';
@@ -77,10 +78,10 @@ export function mulScalar(a: Tensor, s: number): Tensor {
 export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (!needsGrad(a, b)) return ew.binary(op, a, b);
   const out = rawOf(a.device, () => ew.binary(op, a, b));
-  const linear = op === 'add' || op === 'sub';
-  // add and sub need only the shapes; the others read both operands
-  record(op, [a, b], [out], linear ? [] : [a, b], ([g], s, need) => {
-    const [x, y] = linear ? [a, b] : s;
+  // an op whose gradients read neither operand (add, sub) keeps only their shapes
+  const reads = gradReadsOperands(op);
+  record(op, [a, b], [out], reads ? [a, b] : [], ([g], s, need) => {
+    const [x, y] = reads ? s : [a, b];
     return [need[0] ? binaryBackward(op, x, y, g!, 0) : null, need[1] ? binaryBackward(op, x, y, g!, 1) : null];
   });
   return out;

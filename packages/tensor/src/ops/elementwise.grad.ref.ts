@@ -2,7 +2,7 @@
 // broadcasting reduce (sum back to an operand's shape).
 import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
 import { host, type HostTensor } from './host.js';
-import type { BinaryOp } from './elementwise.js';
+import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 import { UNARY_OPS, UNARY_OP_NAMES, type UnaryOp } from './unary-ops.js';
 
 /** Sums g over the axes where `shape` broadcasts to g's shape. */
@@ -42,6 +42,7 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor
   const sa = broadcastStrides(a.shape, shape);
   const sb = broadcastStrides(b.shape, shape);
   const so = stridesOf(shape);
+  const partials = BINARY_OPS[op].partials;
   for (let i = 0; i < g.data.length; i++) {
     let ia = 0;
     let ib = 0;
@@ -51,28 +52,7 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor
       ib += c * sb[d];
     }
     const [x, y, gi] = [a.data[ia], b.data[ib], g.data[i]];
-    let da: number;
-    let db: number;
-    switch (op) {
-      case 'add':
-        [da, db] = [gi, gi];
-        break;
-      case 'sub':
-        [da, db] = [gi, -gi];
-        break;
-      case 'mul':
-        [da, db] = [gi * y, gi * x];
-        break;
-      case 'div':
-        [da, db] = [gi / y, (-gi * x) / (y * y)];
-        break;
-      case 'maximum':
-        [da, db] = x === y ? [gi / 2, gi / 2] : x > y ? [gi, 0] : [0, gi];
-        break;
-      case 'minimum':
-        [da, db] = x === y ? [gi / 2, gi / 2] : x < y ? [gi, 0] : [0, gi];
-        break;
-    }
+    const [da, db] = partials(x, y, gi);
     ga.data[i] = da;
     gb.data[i] = db;
   }

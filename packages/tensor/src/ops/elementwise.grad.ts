@@ -7,7 +7,8 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } from '../shape.js';
-import { HELPERS, PRELUDE, type BinaryOp } from './elementwise.js';
+import { HELPERS, PRELUDE } from './elementwise.js';
+import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 import { UNARY_OPS, UNARY_GRAD_FNS, type UnaryOp } from './unary-ops.js';
 import { f32Lit, memo, requireDtype } from './wgsl.js';
 import { defineKernel } from './kernel.js';
@@ -169,19 +170,9 @@ export function powScalarBackward(x: Tensor, p: number, g: Tensor): Tensor {
   );
 }
 
-const BINARY_GRAD: Record<BinaryOp, [string, string]> = {
-  add: ['g', 'g'],
-  sub: ['g', '-g'],
-  mul: ['g * b', 'g * a'],
-  div: ['g / b', '-g * a / (b * b)'],
-  // ties split the gradient evenly (as PyTorch's maximum/minimum)
-  maximum: ['select(select(0.0, 0.5 * g, a == b), g, a > b)', 'select(select(0.0, 0.5 * g, a == b), g, b > a)'],
-  minimum: ['select(select(0.0, 0.5 * g, a == b), g, a < b)', 'select(select(0.0, 0.5 * g, a == b), g, b < a)'],
-};
-
 /** The gradient of binary(op, a, b) for operand `side` (0: a, 1: b), summed back to that operand's shape. */
 export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, g: Tensor, side: 0 | 1): Tensor {
-  const expr = BINARY_GRAD[op][side];
+  const expr = BINARY_OPS[op].grad[side];
   const target = side === 0 ? a.shape : b.shape;
   if (expr === 'g') return sumToShape(g, target);
   const operands: Operand[] = [{ name: 'g', t: g }];

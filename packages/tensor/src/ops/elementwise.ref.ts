@@ -1,7 +1,7 @@
 // Plain float64 references for elementwise.ts.
 import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
 import { host, type HostTensor } from './host.js';
-import type { BinaryOp } from './elementwise.js';
+import { BINARY_OPS, BINARY_OP_NAMES, type BinaryOp } from './binary-ops.js';
 import { UNARY_OPS, UNARY_OP_NAMES, type UnaryOp } from './unary-ops.js';
 
 export { erf } from './erf.js';
@@ -23,14 +23,8 @@ export function powScalar(x: HostTensor, p: number): HostTensor {
   return map(x, (v) => v ** p);
 }
 
-export const BINARY_REF: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-  maximum: Math.max,
-  minimum: Math.min,
-};
+/** Each binary op's float64 forward, from the table (binary-ops.ts). */
+export const BINARY_REF = Object.fromEntries(BINARY_OP_NAMES.map((op) => [op, BINARY_OPS[op].ref])) as Record<BinaryOp, (a: number, b: number) => number>;
 
 export function binary(op: BinaryOp, a: HostTensor, b: HostTensor): HostTensor {
   const shape = broadcastShapes(op, a.shape, b.shape);

@@ -10,8 +10,10 @@ import { defineKernel } from './kernel.js';
 import { ShapeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
 import { UNARY_OPS, type UnaryOp } from './unary-ops.js';
+import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 
 export type { UnaryOp } from './unary-ops.js';
+export type { BinaryOp } from './binary-ops.js';
 
 // tanh via exp of a non-positive argument never overflows (WGSL's tanh may, for |x| > ~44).
 // erf: Abramowitz & Stegun 7.1.26 is only 1.5e-7 absolute; we use the W. J. Cody-style rational
@@ -130,15 +132,6 @@ export function mulScalar(a: Tensor, s: number): Tensor {
   return mapKernel('mul_scalar', a, 'x * P.s', s);
 }
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
-const BINARY: Record<BinaryOp, string> = {
-  add: 'x + y',
-  sub: 'x - y',
-  mul: 'x * y',
-  div: 'x / y',
-  maximum: 'max(x, y)',
-  minimum: 'min(x, y)',
-};
 
 /** The WGSL that maps output index `i` to a broadcast operand's index, or '' when they coincide. */
 export function broadcastIndex(name: string, shape: readonly number[], outShape: readonly number[]): string {
@@ -170,9 +163,9 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
       each: 'thread',
       body: `  ${broadcastIndex('ia', a.shape, shape)}
   ${broadcastIndex('ib', b.shape, shape)}
-  let x = A[ia];
-  let y = B[ib];
-  O[i] = ${BINARY[op]};`,
+  let a = A[ia];
+  let b = B[ib];
+  O[i] = ${BINARY_OPS[op].wgsl};`,
     }),
   );
   k.launch(device, { inputs: [a.buffer, b.buffer], outputs: [out.buffer], count: out.numel });

@@ -6,20 +6,17 @@ import { type Device, type Packed16, tensor, tensorFromBits, storageBytes, fmtBy
 import type { TensorSource } from './source.js';
 import { type KeyMap, assemble } from './mapping.js';
 import { Weights, WeightError } from './weights.js';
-import { ditClearPlan, fluxClearPlan } from './clear-student.js';
-import { type FluxConfig, fluxKeys, fluxConfigFromJson } from './flux/config.js';
-import { isFluxBfl, isFluxDiffusers, fluxBflMap, fluxDiffusersMap, inferFluxConfig } from './flux/keys.js';
-import { type DitConfig, ditKeys, ditConfigFromJson } from './dit/config.js';
-import { isDitDiffusers, isDitOriginal, ditDiffusersMap, ditOriginalMap, inferDitConfig, ditIgnoredKeys } from './dit/keys.js';
-import { type VaeConfig, vaeKeys } from './vae/config.js';
-import { isVaeDecoder, isVaeLdm, vaeDiffusersMap, vaeLdmMap, inferVaeConfig } from './vae/keys.js';
+import type { VaeConfig } from './vae/config.js';
+import { type AnyFamily, type Family, type FamilyConfig, type Naming, MODEL_FAMILIES, familyLabels } from './families.js';
+import type { FamilyInput } from './family.js';
+import { ConfigError } from './errors.js';
 
-export type Family = 'flux' | 'dit' | 'vae';
+export type { Family } from './families.js';
 
 export interface Detected {
   family: Family;
-  naming: 'bfl' | 'diffusers' | 'original' | 'ldm';
-  config: FluxConfig | DitConfig | VaeConfig;
+  naming: Naming;
+  config: FamilyConfig;
   /** canonical key → expected shape */
   expected: Map<string, number[]>;
   /** canonical key → where it comes from in the file */
@@ -45,19 +42,6 @@ function metadataConfig(src: TensorSource): Record<string, unknown> | undefined 
   }
 }
 
-/**
- * A distilled CLEAR student with a down factor carries one d×d pooling map per attention layer
- * (clear-student.ts); those the file has are expected too, as [d, d].
- */
-function withPoolingMaps(expected: Map<string, number[]>, names: readonly string[], src: TensorSource): Map<string, number[]> {
-  for (const name of names) {
-    if (!src.keys().includes(name)) continue;
-    const d = src.info(name).shape[0];
-    expected.set(name, [d, d]);
-  }
-  return expected;
-}
-
 /** Which model a set of tensors is, under which names, with which config (from metadata, else shapes). */
 export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detected {
   const keys = new Set(src.keys());
@@ -65,45 +49,29 @@ export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detecte
     if (!keys.has(k)) throw new CheckpointError(`${src.name}: cannot infer the config: missing '${k}'`);
     return src.info(k).shape;
   };
-  const meta = metadataConfig(src);
-  if (isFluxBfl(keys) || isFluxDiffusers(keys)) {
-    const diffusers = !isFluxBfl(keys);
-    const config = meta && 'depth_single_blocks' in meta ? fluxConfigFromJson(meta) : inferFluxConfig(keys, shape, diffusers);
-    return {
-      family: 'flux',
-      naming: diffusers ? 'diffusers' : 'bfl',
-      config,
-      expected: withPoolingMaps(fluxKeys(config), fluxClearPlan(config).poolingMaps, src),
-      map: diffusers ? fluxDiffusersMap(config) : fluxBflMap(config),
-      ignore: new Set(),
-    };
-  }
-  if (isDitDiffusers(keys) || isDitOriginal(keys)) {
-    const original = isDitOriginal(keys);
-    const config = meta && 'input_size' in meta ? ditConfigFromJson(meta) : inferDitConfig(keys, shape, original);
-    return {
-      family: 'dit',
-      naming: original ? 'original' : 'diffusers',
-      config,
-      expected: withPoolingMaps(ditKeys(config), ditClearPlan(config).poolingMaps, src),
-      map: original ? ditOriginalMap(config) : ditDiffusersMap(config),
-      ignore: ditIgnoredKeys(keys),
-    };
-  }
-  if (isVaeDecoder(keys)) {
-    const ldm = isVaeLdm(keys);
-    const config = inferVaeConfig(keys, shape, ldm, vaeHint);
-    return {
-      family: 'vae',
-      naming: ldm ? 'ldm' : 'diffusers',
-      config,
-      expected: vaeKeys(config),
-      map: ldm ? vaeLdmMap(config, keys) : vaeDiffusersMap(config, keys),
-      ignore: new Set(),
-    };
+  const input: FamilyInput = { source: src, keys, shape, meta: metadataConfig(src) };
+  const hints: Partial<Record<Family, object>> = { vae: vaeHint };
+  for (const family of MODEL_FAMILIES as readonly AnyFamily[]) {
+    const naming = family.naming(keys);
+    if (!naming) continue;
+    try {
+      const config = family.config(input, naming, hints[family.name]);
+      family.check(config);
+      return {
+        family: family.name,
+        naming,
+        config,
+        expected: family.expected(config, input),
+        map: family.map(config, naming, keys),
+        ignore: family.ignore(keys),
+      };
+    } catch (e) {
+      if (e instanceof ConfigError && !e.message.startsWith(src.name)) throw new ConfigError(`${src.name}: ${e.message}`);
+      throw e;
+    }
   }
   const sample = [...keys].slice(0, 4).join(', ');
-  throw new CheckpointError(`${src.name}: not a checkpoint cleardit knows (FLUX, DiT or a VAE decoder); its first tensors are ${sample || 'none'}`);
+  throw new CheckpointError(`${src.name}: not a checkpoint cleardit knows (${familyLabels()}); its first tensors are ${sample || 'none'}`);
 }
 
 export interface LoadPlan {

@@ -4,9 +4,11 @@
 // to average pooling). The student's trainable tensors are copies that require gradients; every other
 // tensor is the teacher's own, shared and never written, so it stays bit-identical.
 import { type Device, type Tensor, cast, full, noGrad, slice } from '@cleardit/tensor';
-import type { DitConfig } from './dit/config.js';
+import { type DitConfig, ditParams } from './dit/config.js';
+import { paramEntries } from './params.js';
 import type { FluxConfig } from './flux/config.js';
 import { Weights } from './weights.js';
+import type { TensorSource } from './source.js';
 
 /** A trainable weight, whole or a block of its rows [start, end). */
 export interface TrainableWeight {
@@ -23,16 +25,30 @@ export interface ClearTrainingPlan {
   attnLayers: number[];
 }
 
+/**
+ * A distilled CLEAR student with a down factor carries one d×d pooling map per attention layer; those
+ * the file has are expected too, as [d, d] (the loader's key list for a family of CLEAR-capable models).
+ */
+export function withPoolingMaps(expected: Map<string, number[]>, plan: ClearTrainingPlan, source: TensorSource): Map<string, number[]> {
+  const keys = new Set(source.keys());
+  for (const name of plan.poolingMaps) {
+    if (!keys.has(name)) continue;
+    const d = source.info(name).shape[0];
+    expected.set(name, [d, d]);
+  }
+  return expected;
+}
+
 const both = (name: string, rows?: [number, number]): TrainableWeight[] => [
   { name: `${name}.weight`, rows },
   { name: `${name}.bias`, rows },
 ];
 
-/** DiT: every block's attn1.to_q/k/v/to_out.0; L_attn on every second block, the last one included. */
+/** DiT: every parameter of every block's attn1 (to_q/k/v, to_out.0); L_attn on every second block, the last one included. */
 export function ditClearPlan(c: DitConfig): ClearTrainingPlan {
   const blocks = Array.from({ length: c.depth }, (_, i) => i);
   return {
-    trainable: blocks.flatMap((i) => ['to_q', 'to_k', 'to_v', 'to_out.0'].flatMap((p) => both(`transformer_blocks.${i}.attn1.${p}`))),
+    trainable: ditParams(c).transformer_blocks.flatMap((b, i) => paramEntries(b.attn1, `transformer_blocks.${i}.attn1`).map(([name]) => ({ name }))),
     poolingMaps: blocks.map((i) => `transformer_blocks.${i}.attn1.spatial_weight`),
     attnLayers: blocks.filter((i) => (c.depth - 1 - i) % 2 === 0),
   };

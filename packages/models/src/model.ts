@@ -3,15 +3,11 @@
 import type { Device } from '@cleardit/tensor';
 import type { TensorSource } from './source.js';
 import { detect, planLoad, assertLoadable, loadWeights, CheckpointError, type Detected, type LoadPlan, type LoadOptions } from './checkpoint.js';
-import { FluxTransformer } from './flux/transformer.js';
-import { DitTransformer } from './dit/transformer.js';
-import { VaeDecoder } from './vae/decoder.js';
-import type { FluxConfig } from './flux/config.js';
-import type { DitConfig } from './dit/config.js';
+import { type Model, familyNamed } from './families.js';
 import type { VaeConfig } from './vae/config.js';
 import type { AttentionMode } from './attention-mode.js';
 
-export type Model = FluxTransformer | DitTransformer | VaeDecoder;
+export type { Model } from './families.js';
 
 export interface LoadedModel {
   model: Model;
@@ -34,10 +30,7 @@ export async function loadModel(device: Device, src: TensorSource, opts: LoadMod
   const plan = planLoad(src, detected, opts);
   assertLoadable(src, plan, device, opts.memoryBudget, opts.allowUnexpected);
   const weights = await loadWeights(device, src, detected, src.name, opts);
-  let model: Model;
-  if (detected.family === 'flux') model = new FluxTransformer(device, detected.config as FluxConfig, weights);
-  else if (detected.family === 'dit') model = new DitTransformer(device, detected.config as DitConfig, weights);
-  else model = new VaeDecoder(device, detected.config as VaeConfig, weights);
+  const model = familyNamed(detected.family).create(device, detected.config, weights);
   if (opts.attention && 'setAttention' in model) model.setAttention(opts.attention);
   return { model, detected, plan };
 }

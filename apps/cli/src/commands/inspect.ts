@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { fmtBytes } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
-import { detect, planLoad } from '@cleardit/models';
+import { detect, planLoad, MODEL_FAMILIES } from '@cleardit/models';
 import { openCheckpoint, defaultMemoryBudget, isPipelineFolder } from '@cleardit/models/node';
 import { inspectFluxFolder } from '../inspect/folder.js';
 import { EXIT } from '../exit.js';
@@ -19,6 +19,7 @@ export function inspectCommand(program: Command): void {
       'after',
       `
 Reads only the header(s): no tensor data is touched, so a 24 GB checkpoint inspects instantly.
+Knows ${MODEL_FAMILIES.map((f) => `${f.label} (${f.namings.join(' or ')} names)`).join(', ')}.
 Exit status: 0 loadable here, 1 incomplete/misshapen or too big for the adapter, 2 unreadable.
 
 Example:

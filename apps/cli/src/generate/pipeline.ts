@@ -3,7 +3,17 @@
 // loads a pipeline once per command; the server keeps one per model and runs requests through it.
 import { basename } from 'node:path';
 import type { Device } from '@cleardit/tensor';
-import { loadModel, describeAttention, DitTransformer, FluxTransformer, VaeDecoder, FULL, type AttentionMode, type LoadedModel } from '@cleardit/models';
+import {
+  loadModel,
+  describeAttention,
+  familyNamed,
+  DitTransformer,
+  FluxTransformer,
+  VaeDecoder,
+  FULL,
+  type AttentionMode,
+  type LoadedModel,
+} from '@cleardit/models';
 import { openCheckpoint, defaultMemoryBudget, fluxParts } from '@cleardit/models/node';
 import { UsageError } from '../exit.js';
 import type { GenerateSpec } from './spec.js';
@@ -42,15 +52,13 @@ export async function loadPipeline(device: Device, spec: Pick<GenerateSpec, 'mod
     }
   };
   const transformer = await load(spec.model);
-  if (transformer.detected.family === 'vae')
-    throw new UsageError(`--model ${spec.model}: this is a VAE decoder; pass it as --vae and a DiT or FLUX transformer as --model`);
+  const family = familyNamed(transformer.detected.family);
+  if (family.role !== 'transformer')
+    throw new UsageError(`--model ${spec.model}: this is a ${family.label}; pass it as --vae and a DiT or FLUX transformer as --model`);
   const pixels = transformer.model instanceof DitTransformer && transformer.metadata.prediction === 'flow';
   let decoder: Loaded | undefined;
   if (!pixels) {
-    if (!vaePath)
-      throw new UsageError(
-        `--vae is needed to turn the ${transformer.detected.family === 'flux' ? 'FLUX' : 'DiT'} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`,
-      );
+    if (!vaePath) throw new UsageError(`--vae is needed to turn the ${family.label} latent into an image (FLUX: ae.safetensors; DiT: an SD VAE)`);
     decoder = await load(vaePath);
     if (!(decoder.model instanceof VaeDecoder)) throw new UsageError(`--vae ${vaePath}: this is a ${decoder.detected.family} checkpoint, not a VAE decoder`);
   }

@@ -1,7 +1,7 @@
 // What `cleardit generate` was asked to do, validated: every bad value is a one-line UsageError.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AttentionMode } from '@cleardit/models';
+import { type AttentionMode, modelPresets } from '@cleardit/models';
 import { UsageError } from '../exit.js';
 import { checkOutputPath, positiveInt } from '../parse.js';
 import { SAMPLER_NAMES, type SamplerName } from '@cleardit/sampler';
@@ -59,8 +59,6 @@ export function bundledModel(name: string): string | undefined {
   return existsSync(f) ? f : undefined;
 }
 
-const PRESETS_NEEDING_FILES = ['flux-dev', 'flux-schnell', 'dit-xl-2-256', 'dit-xl-2-512'];
-
 function number(flag: string, v: string | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -91,7 +89,7 @@ export function parseSpec(o: Record<string, string | boolean | undefined>, adapt
   if (b) {
     model = b;
     bundled = true;
-  } else if (PRESETS_NEEDING_FILES.includes(model)) {
+  } else if (modelPresets().some((p) => p.name === model && p.family.role === 'transformer')) {
     throw new UsageError(
       `--model ${model}: cleardit knows this model's config but ships no weights for it; pass the checkpoint file or folder (e.g. --model path/to/${model === 'flux-dev' ? 'flux1-dev.safetensors' : 'transformer/'})`,
     );

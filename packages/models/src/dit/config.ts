@@ -1,5 +1,6 @@
 // DiT configuration as plain data (facebookresearch/DiT's DiT(...) arguments) with named presets.
 import { ConfigError } from '../errors.js';
+import { Param, linearParams, paramKeys } from '../params.js';
 export interface DitConfig {
   inputSize: number;
   patchSize: number;
@@ -25,7 +26,7 @@ export function ditConfigFromJson(j: Record<string, unknown>): DitConfig {
     if (typeof j[k] !== 'number' || !Number.isFinite(j[k])) throw new ConfigError(`DiT config: '${k}' is missing or not a number`);
     return j[k] as number;
   };
-  return {
+  const c: DitConfig = {
     inputSize: n('input_size'),
     patchSize: n('patch_size'),
     inChannels: n('in_channels'),
@@ -36,34 +37,50 @@ export function ditConfigFromJson(j: Record<string, unknown>): DitConfig {
     numClasses: n('num_classes'),
     learnSigma: Boolean(j.learn_sigma),
   };
+  checkDitConfig(c);
+  return c;
+}
+
+/** What every DiT config must satisfy: whole patches and heads, and a width the 2-D sin-cos table can split in four. */
+export function checkDitConfig(c: DitConfig): void {
+  for (const k of ['inputSize', 'patchSize', 'inChannels', 'hiddenSize', 'depth', 'numHeads', 'numClasses'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new ConfigError(`DiT config: ${k} ${c[k]} is not a positive integer`);
+  if (c.inputSize % c.patchSize) throw new ConfigError(`DiT config: input size ${c.inputSize} is not a multiple of the patch size ${c.patchSize}`);
+  if (c.hiddenSize % c.numHeads) throw new ConfigError(`DiT config: hidden size ${c.hiddenSize} is not a multiple of ${c.numHeads} heads`);
+  if (c.hiddenSize % 4)
+    throw new ConfigError(`DiT config: hidden size ${c.hiddenSize} is not a multiple of 4 (the 2-D sin-cos position table splits it in four)`);
+  if (!(c.mlpRatio > 0) || !Number.isInteger(c.hiddenSize * c.mlpRatio))
+    throw new ConfigError(`DiT config: mlp ratio ${c.mlpRatio} does not give a whole MLP width from hidden size ${c.hiddenSize}`);
 }
 
 export const ditOutChannels = (c: DitConfig) => (c.learnSigma ? 2 * c.inChannels : c.inChannels);
 
-/** The diffusers keys (canonical) a DiT needs, with shapes. Embedder copies in blocks > 0 are listed by ditIgnoredKeys. */
-export function ditKeys(c: DitConfig): Map<string, number[]> {
+/**
+ * A DiT's parameters under diffusers' DiTTransformer2DModel names (canonical). diffusers keeps a copy
+ * of the embedders in every block's norm1.emb, all equal to block 0's: only block 0's is declared
+ * (ditIgnoredKeys lists the copies), and the forward reads it.
+ */
+export function ditParams(c: DitConfig) {
   const D = c.hiddenSize;
   const M = Math.round(D * c.mlpRatio);
   const p = c.patchSize;
-  const k = new Map<string, number[]>();
-  const lin = (name: string, out: number, inp: number) => {
-    k.set(`${name}.weight`, [out, inp]);
-    k.set(`${name}.bias`, [out]);
+  const embedders = {
+    timestep_embedder: { linear_1: linearParams(D, 256), linear_2: linearParams(D, D) },
+    class_embedder: { embedding_table: { weight: new Param(c.numClasses + 1, D) } }, // the last row is the null class
   };
-  k.set('pos_embed.proj.weight', [D, c.inChannels, p, p]);
-  k.set('pos_embed.proj.bias', [D]);
-  lin('transformer_blocks.0.norm1.emb.timestep_embedder.linear_1', D, 256);
-  lin('transformer_blocks.0.norm1.emb.timestep_embedder.linear_2', D, D);
-  k.set('transformer_blocks.0.norm1.emb.class_embedder.embedding_table.weight', [c.numClasses + 1, D]);
-  for (let i = 0; i < c.depth; i++) {
-    const b = `transformer_blocks.${i}`;
-    lin(`${b}.norm1.linear`, 6 * D, D);
-    for (const q of ['to_q', 'to_k', 'to_v']) lin(`${b}.attn1.${q}`, D, D);
-    lin(`${b}.attn1.to_out.0`, D, D);
-    lin(`${b}.ff.net.0.proj`, M, D);
-    lin(`${b}.ff.net.2`, D, M);
-  }
-  lin('proj_out_1', 2 * D, D);
-  lin('proj_out_2', p * p * ditOutChannels(c), D);
-  return k;
+  return {
+    pos_embed: { proj: { weight: new Param(D, c.inChannels, p, p), bias: new Param(D) } },
+    transformer_blocks: Array.from({ length: c.depth }, (_, i) => ({
+      norm1: { emb: i === 0 ? embedders : undefined, linear: linearParams(6 * D, D) },
+      attn1: { to_q: linearParams(D, D), to_k: linearParams(D, D), to_v: linearParams(D, D), to_out: [linearParams(D, D)] as const },
+      ff: { net: [{ proj: linearParams(M, D) }, {}, linearParams(D, M)] as const }, // net.1 is the GELU
+    })),
+    proj_out_1: linearParams(2 * D, D),
+    proj_out_2: linearParams(p * p * ditOutChannels(c), D),
+  };
 }
+
+export type DitParams = ReturnType<typeof ditParams>;
+
+/** The canonical keys a DiT needs, with shapes (from ditParams). */
+export const ditKeys = (c: DitConfig): Map<string, number[]> => paramKeys(ditParams(c));

@@ -18,27 +18,35 @@ export function ditDiffusersMap(c: DitConfig): KeyMap {
   return identityMap(ditKeys(c).keys());
 }
 
+/** facebookresearch/DiT's module names for each canonical (diffusers) prefix; q, k and v are row blocks of one fused qkv. */
+const ORIGINAL_NAMES: [RegExp, string][] = [
+  [/^pos_embed\.proj\./, 'x_embedder.proj.'],
+  [/^transformer_blocks\.0\.norm1\.emb\.timestep_embedder\.linear_1\./, 't_embedder.mlp.0.'],
+  [/^transformer_blocks\.0\.norm1\.emb\.timestep_embedder\.linear_2\./, 't_embedder.mlp.2.'],
+  [/^transformer_blocks\.0\.norm1\.emb\.class_embedder\./, 'y_embedder.'],
+  [/^transformer_blocks\.(\d+)\.norm1\.linear\./, 'blocks.$1.adaLN_modulation.1.'],
+  [/^transformer_blocks\.(\d+)\.attn1\.to_out\.0\./, 'blocks.$1.attn.proj.'],
+  [/^transformer_blocks\.(\d+)\.ff\.net\.0\.proj\./, 'blocks.$1.mlp.fc1.'],
+  [/^transformer_blocks\.(\d+)\.ff\.net\.2\./, 'blocks.$1.mlp.fc2.'],
+  [/^proj_out_1\./, 'final_layer.adaLN_modulation.1.'],
+  [/^proj_out_2\./, 'final_layer.linear.'],
+];
+
+/** Where each canonical key (ditParams) comes from in an original checkpoint. */
 export function ditOriginalMap(c: DitConfig): KeyMap {
   const D = c.hiddenSize;
   const m: KeyMap = new Map();
-  const both = (to: string, from: string, extra: Partial<{ rows: [number, number]; totalRows: number }> = {}) => {
-    for (const s of ['weight', 'bias']) m.set(`${to}.${s}`, { parts: [`${from}.${s}`], ...extra });
-  };
-  both('pos_embed.proj', 'x_embedder.proj');
-  both('transformer_blocks.0.norm1.emb.timestep_embedder.linear_1', 't_embedder.mlp.0');
-  both('transformer_blocks.0.norm1.emb.timestep_embedder.linear_2', 't_embedder.mlp.2');
-  m.set('transformer_blocks.0.norm1.emb.class_embedder.embedding_table.weight', { parts: ['y_embedder.embedding_table.weight'] });
-  for (let i = 0; i < c.depth; i++) {
-    const b = `transformer_blocks.${i}`;
-    const o = `blocks.${i}`;
-    both(`${b}.norm1.linear`, `${o}.adaLN_modulation.1`);
-    ['to_q', 'to_k', 'to_v'].forEach((q, j) => both(`${b}.attn1.${q}`, `${o}.attn.qkv`, { rows: [j * D, (j + 1) * D], totalRows: 3 * D }));
-    both(`${b}.attn1.to_out.0`, `${o}.attn.proj`);
-    both(`${b}.ff.net.0.proj`, `${o}.mlp.fc1`);
-    both(`${b}.ff.net.2`, `${o}.mlp.fc2`);
+  for (const key of ditKeys(c).keys()) {
+    const qkv = /^transformer_blocks\.(\d+)\.attn1\.to_([qkv])\.(weight|bias)$/.exec(key);
+    if (qkv) {
+      const j = 'qkv'.indexOf(qkv[2]);
+      m.set(key, { parts: [`blocks.${qkv[1]}.attn.qkv.${qkv[3]}`], rows: [j * D, (j + 1) * D], totalRows: 3 * D });
+      continue;
+    }
+    const rule = ORIGINAL_NAMES.find(([re]) => re.test(key));
+    if (!rule) throw new ConfigError(`DiT: no original (facebookresearch/DiT) name for the parameter '${key}' (add its rule to ORIGINAL_NAMES)`);
+    m.set(key, { parts: [key.replace(rule[0], rule[1])] });
   }
-  both('proj_out_1', 'final_layer.adaLN_modulation.1');
-  both('proj_out_2', 'final_layer.linear');
   return m;
 }
 

@@ -2,7 +2,7 @@
 // forward(): img [B, N, in], txt [B, T, ctx], ids, t, y, guidance → velocity [B, N, in].
 // Attention is full or CLEAR for every layer (setAttention); the plan is built once per forward.
 import { type Device, type Tensor, ShapeError, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
-import type { FluxConfig } from './config.js';
+import { type FluxConfig, checkFluxConfig } from './config.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
 import { modulate, chunks, splitQkv, attend, mlp, siluLinear } from '../layers.js';
@@ -40,6 +40,7 @@ export class FluxTransformer {
     readonly config: FluxConfig,
     readonly weights: Weights,
   ) {
+    checkFluxConfig(config);
     this.plans = new AttentionPlans(device);
   }
 

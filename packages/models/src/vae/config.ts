@@ -1,5 +1,7 @@
 // The LDM/diffusers VAE decoder as plain data: FLUX's autoencoder decoder and the SD VAE decoder are
 // the same network with different widths, latent channels, scaling and an optional post_quant_conv.
+import { ConfigError } from '../errors.js';
+
 export interface VaeConfig {
   latentChannels: number;
   outChannels: number;
@@ -38,6 +40,23 @@ export const VAE_PRESETS: Record<string, VaeConfig> = {
     postQuantConv: true,
   },
 };
+
+/** What every VAE decoder config must satisfy: positive widths that its group norms divide. */
+export function checkVaeConfig(c: VaeConfig): void {
+  for (const k of ['latentChannels', 'outChannels', 'groups'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new ConfigError(`VAE config: ${k} ${c[k]} is not a positive integer`);
+  if (!Number.isInteger(c.layersPerBlock) || c.layersPerBlock < 0)
+    throw new ConfigError(`VAE config: layersPerBlock ${c.layersPerBlock} is not a non-negative integer`);
+  if (c.blockOutChannels.length === 0) throw new ConfigError('VAE config: blockOutChannels is empty (at least one block)');
+  for (const w of c.blockOutChannels)
+    if (!Number.isInteger(w) || w < 1 || w % c.groups)
+      throw new ConfigError(
+        `VAE config: block width ${w} in blockOutChannels [${c.blockOutChannels.join(', ')}] is not a positive multiple of ${c.groups} groups`,
+      );
+  if (!(c.eps > 0)) throw new ConfigError(`VAE config: eps ${c.eps} is not positive`);
+  if (!(c.scalingFactor > 0) || !Number.isFinite(c.shiftFactor))
+    throw new ConfigError(`VAE config: scalingFactor ${c.scalingFactor} must be positive and shiftFactor ${c.shiftFactor} finite`);
+}
 
 /** Canonical (diffusers) decoder keys and shapes. */
 export function vaeKeys(c: VaeConfig): Map<string, number[]> {

@@ -3,7 +3,7 @@
 // clamped; toPixels() clamps and maps to 0..255). The latent is first mapped z/scaling + shift.
 import { type Device, type Tensor, add, addScalar, mulScalar, conv2d, groupNorm, silu, upsampleNearest2x, permute, linear } from '@cleardit/tensor';
 import { flashAttention } from '@cleardit/attention';
-import type { VaeConfig } from './config.js';
+import { type VaeConfig, checkVaeConfig } from './config.js';
 import { Weights } from '../weights.js';
 
 export class VaeDecoder {
@@ -12,7 +12,9 @@ export class VaeDecoder {
     readonly device: Device,
     readonly config: VaeConfig,
     readonly weights: Weights,
-  ) {}
+  ) {
+    checkVaeConfig(config);
+  }
 
   private W(k: string): Tensor {
     return this.weights.get(k);

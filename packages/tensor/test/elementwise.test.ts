@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { type Device, unary, binary, powScalar, addScalar, mulScalar, cast, tensor, ref, type UnaryOp, type BinaryOp } from '../src/index.js';
+import { type Device, unary, binary, powScalar, addScalar, mulScalar, cast, tensor, ref, type UnaryOp } from '../src/index.js';
 import { BINARY_OP_NAMES } from '../src/ops/binary-ops.js';
 import { getDevice, randHost, up, expectClose } from './helpers.js';
 

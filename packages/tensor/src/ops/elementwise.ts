@@ -132,7 +132,6 @@ export function mulScalar(a: Tensor, s: number): Tensor {
   return mapKernel('mul_scalar', a, 'x * P.s', s);
 }
 
-
 /** The WGSL that maps output index `i` to a broadcast operand's index, or '' when they coincide. */
 export function broadcastIndex(name: string, shape: readonly number[], outShape: readonly number[]): string {
   if (sameShape(shape, outShape)) return `let ${name} = i;`;

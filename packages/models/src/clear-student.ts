@@ -5,8 +5,8 @@
 // tensor is the teacher's own, shared and never written, so it stays bit-identical.
 import { type Device, type Tensor, cast, full, noGrad, slice } from '@cleardit/tensor';
 import { type DitConfig, ditParams } from './dit/config.js';
-import { paramEntries } from './params.js';
-import type { FluxConfig } from './flux/config.js';
+import { type ParamTree, paramEntries } from './params.js';
+import { type FluxConfig, fluxParams } from './flux/config.js';
 import { Weights } from './weights.js';
 import type { TensorSource } from './source.js';
 
@@ -39,11 +39,6 @@ export function withPoolingMaps(expected: Map<string, number[]>, plan: ClearTrai
   return expected;
 }
 
-const both = (name: string, rows?: [number, number]): TrainableWeight[] => [
-  { name: `${name}.weight`, rows },
-  { name: `${name}.bias`, rows },
-];
-
 /** DiT: every parameter of every block's attn1 (to_q/k/v, to_out.0); L_attn on every second block, the last one included. */
 export function ditClearPlan(c: DitConfig): ClearTrainingPlan {
   const blocks = Array.from({ length: c.depth }, (_, i) => i);
@@ -67,12 +62,14 @@ function fluxAttnLayers(c: FluxConfig): number[] {
  */
 export function fluxClearPlan(c: FluxConfig): ClearTrainingPlan {
   const C = c.hiddenSize;
-  const doubles = Array.from({ length: c.depth }, (_, i) => i);
-  const singles = Array.from({ length: c.depthSingleBlocks }, (_, i) => i);
+  const P = fluxParams(c);
+  const doubles = P.double_blocks.map((_, i) => i);
+  const singles = P.single_blocks.map((_, i) => i);
+  const names = (tree: ParamTree, prefix: string) => paramEntries(tree, prefix).map(([name]) => name);
   return {
     trainable: [
-      ...doubles.flatMap((i) => [...both(`double_blocks.${i}.img_attn.qkv`), ...both(`double_blocks.${i}.img_attn.proj`)]),
-      ...singles.flatMap((i) => both(`single_blocks.${i}.linear1`, [0, 3 * C])),
+      ...P.double_blocks.flatMap((b, i) => names({ qkv: b.img_attn.qkv, proj: b.img_attn.proj }, `double_blocks.${i}.img_attn`).map((name) => ({ name }))),
+      ...P.single_blocks.flatMap((b, i) => names(b.linear1, `single_blocks.${i}.linear1`).map((name) => ({ name, rows: [0, 3 * C] as [number, number] }))),
     ],
     poolingMaps: [...doubles.map((i) => `double_blocks.${i}.spatial_weight`), ...singles.map((i) => `single_blocks.${i}.spatial_weight`)],
     attnLayers: fluxAttnLayers(c),

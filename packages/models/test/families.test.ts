@@ -70,6 +70,19 @@ describe('model families', () => {
       }
   });
 
+  it('every naming maps every canonical key of every preset (a parameter without a name in a naming is an error)', () => {
+    for (const family of MODEL_FAMILIES as readonly AnyFamily[])
+      for (const [preset, config] of Object.entries(family.presets)) {
+        const canonical = canonicalShapes(family, config);
+        for (const naming of family.namings) {
+          const map = family.map(config, naming, new Set(canonical.keys()));
+          expect([...map.keys()].sort(), `${preset} in ${naming} names`).toEqual([...canonical.keys()].sort());
+          const sources = [...map.values()].flatMap((s) => s.parts.map((p) => `${p}${s.rows ? `[${s.rows}]` : ''}`));
+          expect(new Set(sources).size, `${preset} in ${naming} names: no file tensor (or row block) feeds two parameters`).toBe(sources.length);
+        }
+      }
+  });
+
   it('familyNamed finds each family by its name', () => {
     for (const f of MODEL_FAMILIES) expect(familyNamed(f.name)).toBe(f);
   });

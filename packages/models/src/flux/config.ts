@@ -1,5 +1,6 @@
 // FLUX.1 configuration as plain data (BFL's FluxParams), with named presets (spec/flux.md §1).
 import { ConfigError } from '../errors.js';
+import { Param, linearParams, paramKeys } from '../params.js';
 export interface FluxConfig {
   inChannels: number;
   vecInDim: number;
@@ -122,46 +123,41 @@ export function fluxConfigToJson(c: FluxConfig): Record<string, unknown> {
   };
 }
 
-/** Every BFL key and shape of a FLUX config (what a checkpoint must hold). */
-export function fluxKeys(c: FluxConfig): Map<string, number[]> {
+/** FLUX's parameters under BFL's names (canonical: flux1-dev.safetensors), spec/flux.md §3–7. */
+export function fluxParams(c: FluxConfig) {
   const H = c.hiddenSize;
   const M = Math.round(H * c.mlpRatio);
   const hd = H / c.numHeads;
-  const k = new Map<string, number[]>();
-  const lin = (name: string, out: number, inp: number) => {
-    k.set(`${name}.weight`, [out, inp]);
-    k.set(`${name}.bias`, [out]);
+  const embedder = (inp: number) => ({ in_layer: linearParams(H, inp), out_layer: linearParams(H, H) });
+  // QK-RMSNorm scales, one per head dim
+  const qkNorm = () => ({ query_norm: { scale: new Param(hd) }, key_norm: { scale: new Param(hd) } });
+  const attention = () => ({ qkv: linearParams(3 * H, H), norm: qkNorm(), proj: linearParams(H, H) });
+  const mlp = () => [linearParams(M, H), {}, linearParams(H, M)] as const; // mlp.1 is the GELU
+  return {
+    img_in: linearParams(H, c.inChannels),
+    txt_in: linearParams(H, c.contextInDim),
+    time_in: embedder(256),
+    guidance_in: c.guidanceEmbed ? embedder(256) : undefined,
+    vector_in: embedder(c.vecInDim),
+    double_blocks: Array.from({ length: c.depth }, () => ({
+      img_mod: { lin: linearParams(6 * H, H) },
+      img_attn: attention(),
+      img_mlp: mlp(),
+      txt_mod: { lin: linearParams(6 * H, H) },
+      txt_attn: attention(),
+      txt_mlp: mlp(),
+    })),
+    single_blocks: Array.from({ length: c.depthSingleBlocks }, () => ({
+      linear1: linearParams(3 * H + M, H), // q, k, v and the MLP's input, fused
+      linear2: linearParams(H, H + M),
+      norm: qkNorm(),
+      modulation: { lin: linearParams(3 * H, H) },
+    })),
+    final_layer: { adaLN_modulation: [{}, linearParams(2 * H, H)] as const, linear: linearParams(c.inChannels, H) },
   };
-  lin('img_in', H, c.inChannels);
-  lin('txt_in', H, c.contextInDim);
-  lin('time_in.in_layer', H, 256);
-  lin('time_in.out_layer', H, H);
-  if (c.guidanceEmbed) {
-    lin('guidance_in.in_layer', H, 256);
-    lin('guidance_in.out_layer', H, H);
-  }
-  lin('vector_in.in_layer', H, c.vecInDim);
-  lin('vector_in.out_layer', H, H);
-  for (let i = 0; i < c.depth; i++)
-    for (const s of ['img', 'txt']) {
-      const p = `double_blocks.${i}.${s}`;
-      lin(`${p}_mod.lin`, 6 * H, H);
-      lin(`${p}_attn.qkv`, 3 * H, H);
-      k.set(`${p}_attn.norm.query_norm.scale`, [hd]);
-      k.set(`${p}_attn.norm.key_norm.scale`, [hd]);
-      lin(`${p}_attn.proj`, H, H);
-      lin(`${p}_mlp.0`, M, H);
-      lin(`${p}_mlp.2`, H, M);
-    }
-  for (let i = 0; i < c.depthSingleBlocks; i++) {
-    const p = `single_blocks.${i}`;
-    lin(`${p}.linear1`, 3 * H + M, H);
-    lin(`${p}.linear2`, H, H + M);
-    k.set(`${p}.norm.query_norm.scale`, [hd]);
-    k.set(`${p}.norm.key_norm.scale`, [hd]);
-    lin(`${p}.modulation.lin`, 3 * H, H);
-  }
-  lin('final_layer.adaLN_modulation.1', 2 * H, H);
-  lin('final_layer.linear', c.inChannels, H);
-  return k;
 }
+
+export type FluxParams = ReturnType<typeof fluxParams>;
+
+/** Every BFL key and shape of a FLUX config (what a checkpoint must hold), from fluxParams. */
+export const fluxKeys = (c: FluxConfig): Map<string, number[]> => paramKeys(fluxParams(c));

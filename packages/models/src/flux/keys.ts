@@ -12,51 +12,52 @@ export function isFluxDiffusers(keys: Set<string>): boolean {
   return keys.has('x_embedder.weight') && keys.has('context_embedder.weight');
 }
 
-/** canonical BFL key → the diffusers tensors it comes from. */
+/**
+ * diffusers' FluxTransformer2DModel names for each canonical (BFL) key, matched on the whole key:
+ * $1 is the block index, $2 'weight' or 'bias'. Fused BFL tensors come from several diffusers
+ * tensors concatenated along rows; diffusers' final modulation stores (scale, shift), BFL's (shift, scale).
+ */
+const DIFFUSERS_NAMES: [RegExp, string[], { swapHalves?: boolean }?][] = [
+  [/^img_in\.(weight|bias)$/, ['x_embedder.$1']],
+  [/^txt_in\.(weight|bias)$/, ['context_embedder.$1']],
+  [/^time_in\.in_layer\.(weight|bias)$/, ['time_text_embed.timestep_embedder.linear_1.$1']],
+  [/^time_in\.out_layer\.(weight|bias)$/, ['time_text_embed.timestep_embedder.linear_2.$1']],
+  [/^guidance_in\.in_layer\.(weight|bias)$/, ['time_text_embed.guidance_embedder.linear_1.$1']],
+  [/^guidance_in\.out_layer\.(weight|bias)$/, ['time_text_embed.guidance_embedder.linear_2.$1']],
+  [/^vector_in\.in_layer\.(weight|bias)$/, ['time_text_embed.text_embedder.linear_1.$1']],
+  [/^vector_in\.out_layer\.(weight|bias)$/, ['time_text_embed.text_embedder.linear_2.$1']],
+  [/^double_blocks\.(\d+)\.img_mod\.lin\.(weight|bias)$/, ['transformer_blocks.$1.norm1.linear.$2']],
+  [/^double_blocks\.(\d+)\.txt_mod\.lin\.(weight|bias)$/, ['transformer_blocks.$1.norm1_context.linear.$2']],
+  [/^double_blocks\.(\d+)\.img_attn\.qkv\.(weight|bias)$/, ['to_q', 'to_k', 'to_v'].map((t) => `transformer_blocks.$1.attn.${t}.$2`)],
+  [/^double_blocks\.(\d+)\.txt_attn\.qkv\.(weight|bias)$/, ['add_q_proj', 'add_k_proj', 'add_v_proj'].map((t) => `transformer_blocks.$1.attn.${t}.$2`)],
+  [/^double_blocks\.(\d+)\.img_attn\.norm\.query_norm\.scale$/, ['transformer_blocks.$1.attn.norm_q.weight']],
+  [/^double_blocks\.(\d+)\.img_attn\.norm\.key_norm\.scale$/, ['transformer_blocks.$1.attn.norm_k.weight']],
+  [/^double_blocks\.(\d+)\.txt_attn\.norm\.query_norm\.scale$/, ['transformer_blocks.$1.attn.norm_added_q.weight']],
+  [/^double_blocks\.(\d+)\.txt_attn\.norm\.key_norm\.scale$/, ['transformer_blocks.$1.attn.norm_added_k.weight']],
+  [/^double_blocks\.(\d+)\.img_attn\.proj\.(weight|bias)$/, ['transformer_blocks.$1.attn.to_out.0.$2']],
+  [/^double_blocks\.(\d+)\.txt_attn\.proj\.(weight|bias)$/, ['transformer_blocks.$1.attn.to_add_out.$2']],
+  [/^double_blocks\.(\d+)\.img_mlp\.0\.(weight|bias)$/, ['transformer_blocks.$1.ff.net.0.proj.$2']],
+  [/^double_blocks\.(\d+)\.img_mlp\.2\.(weight|bias)$/, ['transformer_blocks.$1.ff.net.2.$2']],
+  [/^double_blocks\.(\d+)\.txt_mlp\.0\.(weight|bias)$/, ['transformer_blocks.$1.ff_context.net.0.proj.$2']],
+  [/^double_blocks\.(\d+)\.txt_mlp\.2\.(weight|bias)$/, ['transformer_blocks.$1.ff_context.net.2.$2']],
+  [/^single_blocks\.(\d+)\.linear1\.(weight|bias)$/, ['attn.to_q', 'attn.to_k', 'attn.to_v', 'proj_mlp'].map((t) => `single_transformer_blocks.$1.${t}.$2`)],
+  [/^single_blocks\.(\d+)\.linear2\.(weight|bias)$/, ['single_transformer_blocks.$1.proj_out.$2']],
+  [/^single_blocks\.(\d+)\.norm\.query_norm\.scale$/, ['single_transformer_blocks.$1.attn.norm_q.weight']],
+  [/^single_blocks\.(\d+)\.norm\.key_norm\.scale$/, ['single_transformer_blocks.$1.attn.norm_k.weight']],
+  [/^single_blocks\.(\d+)\.modulation\.lin\.(weight|bias)$/, ['single_transformer_blocks.$1.norm.linear.$2']],
+  [/^final_layer\.adaLN_modulation\.1\.(weight|bias)$/, ['norm_out.linear.$1'], { swapHalves: true }],
+  [/^final_layer\.linear\.(weight|bias)$/, ['proj_out.$1']],
+];
+
+/** canonical BFL key (fluxParams) → the diffusers tensors it comes from. */
 export function fluxDiffusersMap(c: FluxConfig): KeyMap {
   const m: KeyMap = new Map();
-  const both = (bfl: string, dif: string | string[], extra: { swapHalves?: boolean } = {}) => {
-    for (const s of ['weight', 'bias']) m.set(`${bfl}.${s}`, { parts: (Array.isArray(dif) ? dif : [dif]).map((d) => `${d}.${s}`), ...extra });
-  };
-  both('img_in', 'x_embedder');
-  both('txt_in', 'context_embedder');
-  both('time_in.in_layer', 'time_text_embed.timestep_embedder.linear_1');
-  both('time_in.out_layer', 'time_text_embed.timestep_embedder.linear_2');
-  if (c.guidanceEmbed) {
-    both('guidance_in.in_layer', 'time_text_embed.guidance_embedder.linear_1');
-    both('guidance_in.out_layer', 'time_text_embed.guidance_embedder.linear_2');
+  for (const key of fluxKeys(c).keys()) {
+    const rule = DIFFUSERS_NAMES.find(([re]) => re.test(key));
+    if (!rule) throw new ConfigError(`FLUX: no diffusers name for the parameter '${key}' (add its rule to DIFFUSERS_NAMES)`);
+    const [re, parts, extra] = rule;
+    m.set(key, { parts: parts.map((p) => key.replace(re, p)), ...extra });
   }
-  both('vector_in.in_layer', 'time_text_embed.text_embedder.linear_1');
-  both('vector_in.out_layer', 'time_text_embed.text_embedder.linear_2');
-  for (let i = 0; i < c.depth; i++) {
-    const b = `double_blocks.${i}`;
-    const d = `transformer_blocks.${i}`;
-    both(`${b}.img_mod.lin`, `${d}.norm1.linear`);
-    both(`${b}.txt_mod.lin`, `${d}.norm1_context.linear`);
-    both(`${b}.img_attn.qkv`, [`${d}.attn.to_q`, `${d}.attn.to_k`, `${d}.attn.to_v`]);
-    both(`${b}.txt_attn.qkv`, [`${d}.attn.add_q_proj`, `${d}.attn.add_k_proj`, `${d}.attn.add_v_proj`]);
-    m.set(`${b}.img_attn.norm.query_norm.scale`, { parts: [`${d}.attn.norm_q.weight`] });
-    m.set(`${b}.img_attn.norm.key_norm.scale`, { parts: [`${d}.attn.norm_k.weight`] });
-    m.set(`${b}.txt_attn.norm.query_norm.scale`, { parts: [`${d}.attn.norm_added_q.weight`] });
-    m.set(`${b}.txt_attn.norm.key_norm.scale`, { parts: [`${d}.attn.norm_added_k.weight`] });
-    both(`${b}.img_attn.proj`, `${d}.attn.to_out.0`);
-    both(`${b}.txt_attn.proj`, `${d}.attn.to_add_out`);
-    both(`${b}.img_mlp.0`, `${d}.ff.net.0.proj`);
-    both(`${b}.img_mlp.2`, `${d}.ff.net.2`);
-    both(`${b}.txt_mlp.0`, `${d}.ff_context.net.0.proj`);
-    both(`${b}.txt_mlp.2`, `${d}.ff_context.net.2`);
-  }
-  for (let i = 0; i < c.depthSingleBlocks; i++) {
-    const b = `single_blocks.${i}`;
-    const d = `single_transformer_blocks.${i}`;
-    both(`${b}.linear1`, [`${d}.attn.to_q`, `${d}.attn.to_k`, `${d}.attn.to_v`, `${d}.proj_mlp`]);
-    both(`${b}.linear2`, `${d}.proj_out`);
-    m.set(`${b}.norm.query_norm.scale`, { parts: [`${d}.attn.norm_q.weight`] });
-    m.set(`${b}.norm.key_norm.scale`, { parts: [`${d}.attn.norm_k.weight`] });
-    both(`${b}.modulation.lin`, `${d}.norm.linear`);
-  }
-  both('final_layer.adaLN_modulation.1', 'norm_out.linear', { swapHalves: true });
-  both('final_layer.linear', 'proj_out');
   return m;
 }
 

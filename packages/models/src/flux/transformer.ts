@@ -2,7 +2,8 @@
 // forward(): img [B, N, in], txt [B, T, ctx], ids, t, y, guidance → velocity [B, N, in].
 // Attention is full or CLEAR for every layer (setAttention); the plan is built once per forward.
 import { type Device, type Tensor, ShapeError, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
-import { type FluxConfig, checkFluxConfig } from './config.js';
+import { type FluxConfig, type FluxParams, checkFluxConfig, fluxParams } from './config.js';
+import { type Bound, bindParams } from '../params.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
 import { modulate, chunks, splitQkv, attend, mlp, siluLinear } from '../layers.js';
@@ -30,10 +31,18 @@ export interface FluxTaps {
   attention?: (layer: number, out: Tensor) => void;
 }
 
+type Linear = { readonly weight: Tensor; readonly bias: Tensor };
+type QkNorm = Bound<FluxParams>['single_blocks'][number]['norm'];
+const lin = (x: Tensor, l: Linear) => linear(x, l.weight, l.bias);
+/** FLUX's MLPEmbedder: out_layer(silu(in_layer(x))). */
+const embedder = (x: Tensor, e: { readonly in_layer: Linear; readonly out_layer: Linear }) => lin(silu(lin(x, e.in_layer)), e.out_layer);
+
 export class FluxTransformer {
   readonly family = 'flux';
   private plans: AttentionPlans;
   attention: AttentionMode = FULL;
+  /** The parameters as declared in fluxParams, read from `weights`. */
+  readonly params: Bound<FluxParams>;
 
   constructor(
     readonly device: Device,
@@ -42,22 +51,11 @@ export class FluxTransformer {
   ) {
     checkFluxConfig(config);
     this.plans = new AttentionPlans(device);
+    this.params = bindParams(fluxParams(config), weights);
   }
 
   setAttention(mode: AttentionMode): void {
     this.attention = mode;
-  }
-
-  private w(name: string): Tensor {
-    return this.weights.get(name);
-  }
-
-  private lin(x: Tensor, name: string): Tensor {
-    return linear(x, this.w(`${name}.weight`), this.w(`${name}.bias`));
-  }
-
-  private embedder(x: Tensor, name: string): Tensor {
-    return this.lin(silu(this.lin(x, `${name}.in_layer`)), `${name}.out_layer`);
   }
 
   /** The image grid from (0, row, col) ids; CLEAR needs row-major order. */
@@ -84,15 +82,16 @@ export class FluxTransformer {
       const [B, N] = inp.img.shape;
       const T = inp.txt.shape[1];
       const headDim = c.hiddenSize / c.numHeads;
-      let img = this.lin(inp.img, 'img_in'); // [B, N, C]
-      let vec = this.embedder(tensor(d, timestepEmbedding(inp.timesteps, 256, { factor: 1000 }), [B, 256]), 'time_in');
-      if (c.guidanceEmbed) {
+      const P = this.params;
+      let img = lin(inp.img, P.img_in); // [B, N, C]
+      let vec = embedder(tensor(d, timestepEmbedding(inp.timesteps, 256, { factor: 1000 }), [B, 256]), P.time_in);
+      if (P.guidance_in) {
         if (!inp.guidance) throw new ShapeError('FLUX', 'this model (guidance_embed) needs a guidance value per batch item');
-        vec = add(vec, this.embedder(tensor(d, timestepEmbedding(inp.guidance, 256, { factor: 1000 }), [B, 256]), 'guidance_in'));
+        vec = add(vec, embedder(tensor(d, timestepEmbedding(inp.guidance, 256, { factor: 1000 }), [B, 256]), P.guidance_in));
       }
-      vec = add(vec, this.embedder(inp.y, 'vector_in')); // [B, C]
+      vec = add(vec, embedder(inp.y, P.vector_in)); // [B, C]
       taps.vec?.(vec);
-      let txt = this.lin(inp.txt, 'txt_in'); // [B, T, C]
+      let txt = lin(inp.txt, P.txt_in); // [B, T, C]
       const ids = new Float32Array((T + N) * 3);
       if (inp.txtIds) ids.set(inp.txtIds);
       ids.set(inp.imgIds.subarray(0, N * 3), T * 3);
@@ -109,70 +108,52 @@ export class FluxTransformer {
       let x = concat([txt, img], 1); // [B, L, C]
       for (let i = 0; i < c.depthSingleBlocks; i++) x = this.singleBlock(i, x, vec, pe, att, taps);
       img = slice(x, 1, T);
-      const [shift, scale] = chunks(siluLinear(vec, this.w('final_layer.adaLN_modulation.1.weight'), this.w('final_layer.adaLN_modulation.1.bias')), 2);
-      return this.lin(modulate(img, shift, scale), 'final_layer.linear'); // [B, N, in]
+      const final = P.final_layer;
+      const [shift, scale] = chunks(siluLinear(vec, final.adaLN_modulation[1].weight, final.adaLN_modulation[1].bias), 2);
+      return lin(modulate(img, shift, scale), final.linear); // [B, N, in]
     });
   }
 
   /** QK-RMSNorm: each head vector x·(mean(x²) + 1e-6)^(−1/2)·scale, q and k with their own scales. */
-  private qkNorm(q: Tensor, k: Tensor, prefix: string): [Tensor, Tensor] {
-    return [rmsNorm(q, this.w(`${prefix}.query_norm.scale`), 1e-6), rmsNorm(k, this.w(`${prefix}.key_norm.scale`), 1e-6)];
+  private qkNorm(q: Tensor, k: Tensor, norm: QkNorm): [Tensor, Tensor] {
+    return [rmsNorm(q, norm.query_norm.scale, 1e-6), rmsNorm(k, norm.key_norm.scale, 1e-6)];
   }
 
   private doubleBlock(i: number, img: Tensor, txt: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention, taps: FluxTaps): [Tensor, Tensor] {
-    const p = `double_blocks.${i}`;
+    const P = this.params.double_blocks[i];
     const H = this.config.numHeads;
     const T = txt.shape[1];
-    const [s1, sc1, g1, s2, sc2, g2] = chunks(siluLinear(vec, this.w(`${p}.img_mod.lin.weight`), this.w(`${p}.img_mod.lin.bias`)), 6);
-    const [t1, tc1, tg1, t2, tc2, tg2] = chunks(siluLinear(vec, this.w(`${p}.txt_mod.lin.weight`), this.w(`${p}.txt_mod.lin.bias`)), 6);
-    const [iq, ik, iv] = splitQkv(this.lin(modulate(img, s1, sc1), `${p}.img_attn.qkv`), H);
-    const [tq, tk, tv] = splitQkv(this.lin(modulate(txt, t1, tc1), `${p}.txt_attn.qkv`), H);
-    const [iqn, ikn] = this.qkNorm(iq, ik, `${p}.img_attn.norm`);
-    const [tqn, tkn] = this.qkNorm(tq, tk, `${p}.txt_attn.norm`);
+    const [s1, sc1, g1, s2, sc2, g2] = chunks(siluLinear(vec, P.img_mod.lin.weight, P.img_mod.lin.bias), 6);
+    const [t1, tc1, tg1, t2, tc2, tg2] = chunks(siluLinear(vec, P.txt_mod.lin.weight, P.txt_mod.lin.bias), 6);
+    const [iq, ik, iv] = splitQkv(lin(modulate(img, s1, sc1), P.img_attn.qkv), H);
+    const [tq, tk, tv] = splitQkv(lin(modulate(txt, t1, tc1), P.txt_attn.qkv), H);
+    const [iqn, ikn] = this.qkNorm(iq, ik, P.img_attn.norm);
+    const [tqn, tkn] = this.qkNorm(tq, tk, P.txt_attn.norm);
     const q = rope(concat([tqn, iqn], 2), pe);
     const k = rope(concat([tkn, ikn], 2), pe);
     const v = concat([tv, iv], 2);
-    const a = attend(q, k, v, layerAttention(att, this.weights, `${p}.spatial_weight`)); // [B, L, C]
+    // the pooling map (a CLEAR student with a down factor) is not a FLUX parameter: read by name where a file has it
+    const a = attend(q, k, v, layerAttention(att, this.weights, `double_blocks.${i}.spatial_weight`)); // [B, L, C]
     taps.attention?.(i, a);
     const aTxt = slice(a, 1, 0, T);
     const aImg = slice(a, 1, T);
-    img = addMul(img, g1, this.lin(aImg, `${p}.img_attn.proj`));
-    img = addMul(
-      img,
-      g2,
-      mlp(
-        modulate(img, s2, sc2),
-        this.w(`${p}.img_mlp.0.weight`),
-        this.w(`${p}.img_mlp.0.bias`),
-        this.w(`${p}.img_mlp.2.weight`),
-        this.w(`${p}.img_mlp.2.bias`),
-      ),
-    );
-    txt = addMul(txt, tg1, this.lin(aTxt, `${p}.txt_attn.proj`));
-    txt = addMul(
-      txt,
-      tg2,
-      mlp(
-        modulate(txt, t2, tc2),
-        this.w(`${p}.txt_mlp.0.weight`),
-        this.w(`${p}.txt_mlp.0.bias`),
-        this.w(`${p}.txt_mlp.2.weight`),
-        this.w(`${p}.txt_mlp.2.bias`),
-      ),
-    );
+    img = addMul(img, g1, lin(aImg, P.img_attn.proj));
+    img = addMul(img, g2, mlp(modulate(img, s2, sc2), P.img_mlp[0].weight, P.img_mlp[0].bias, P.img_mlp[2].weight, P.img_mlp[2].bias));
+    txt = addMul(txt, tg1, lin(aTxt, P.txt_attn.proj));
+    txt = addMul(txt, tg2, mlp(modulate(txt, t2, tc2), P.txt_mlp[0].weight, P.txt_mlp[0].bias, P.txt_mlp[2].weight, P.txt_mlp[2].bias));
     return [img, txt];
   }
 
   private singleBlock(i: number, x: Tensor, vec: Tensor, pe: Tensor, att: ForwardAttention, taps: FluxTaps): Tensor {
-    const p = `single_blocks.${i}`;
+    const P = this.params.single_blocks[i];
     const C = this.config.hiddenSize;
-    const [shift, scale, gate] = chunks(siluLinear(vec, this.w(`${p}.modulation.lin.weight`), this.w(`${p}.modulation.lin.bias`)), 3);
-    const h = this.lin(modulate(x, shift, scale), `${p}.linear1`); // [B, L, 3C + M]
+    const [shift, scale, gate] = chunks(siluLinear(vec, P.modulation.lin.weight, P.modulation.lin.bias), 3);
+    const h = lin(modulate(x, shift, scale), P.linear1); // [B, L, 3C + M]
     const [q, k, v] = splitQkv(slice(h, 2, 0, 3 * C), this.config.numHeads);
-    const [qn, kn] = this.qkNorm(q, k, `${p}.norm`);
-    const a = attend(rope(qn, pe), rope(kn, pe), v, layerAttention(att, this.weights, `${p}.spatial_weight`)); // [B, L, C]
+    const [qn, kn] = this.qkNorm(q, k, P.norm);
+    const a = attend(rope(qn, pe), rope(kn, pe), v, layerAttention(att, this.weights, `single_blocks.${i}.spatial_weight`)); // [B, L, C]
     taps.attention?.(this.config.depth + i, a);
-    const out = this.lin(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), `${p}.linear2`);
+    const out = lin(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), P.linear2);
     return addMul(x, gate, out);
   }
 

@@ -24,6 +24,7 @@ import {
 import { ConfigError } from '../errors.js';
 import type { Weights } from '../weights.js';
 import type { TokenTable } from './token-table.js';
+import { type Bound, Param, bindParams, linearParams, paramKeys } from '../params.js';
 
 export interface ClipTextConfig {
   vocabSize: number;
@@ -84,49 +85,57 @@ export function clipTextConfigFromJson(j: Record<string, unknown>, file = 'CLIP 
 /** The token table's name; it stays on the host (token-table.ts). */
 export const CLIP_TOKEN_TABLE = 'embeddings.token_embedding.weight';
 
-/** Every device weight of a CLIP text model and its shape (the token table is apart). */
-export function clipTextKeys(c: ClipTextConfig): Map<string, number[]> {
+/** A CLIP text model's device weights under transformers' names (the token table is apart: CLIP_TOKEN_TABLE). */
+export function clipTextParams(c: ClipTextConfig) {
   const C = c.hiddenSize;
-  const k = new Map<string, number[]>([['embeddings.position_embedding.weight', [c.maxPositions, C]]]);
-  const lin = (name: string, out: number, inp: number) => k.set(`${name}.weight`, [out, inp]).set(`${name}.bias`, [out]);
-  const norm = (name: string) => k.set(`${name}.weight`, [C]).set(`${name}.bias`, [C]);
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `encoder.layers.${i}`;
-    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) lin(`${p}.self_attn.${proj}`, C, C);
-    norm(`${p}.layer_norm1`);
-    norm(`${p}.layer_norm2`);
-    lin(`${p}.mlp.fc1`, c.intermediateSize, C);
-    lin(`${p}.mlp.fc2`, C, c.intermediateSize);
-  }
-  norm('final_layer_norm');
-  return k;
+  const norm = () => ({ weight: new Param(C), bias: new Param(C) });
+  return {
+    embeddings: { position_embedding: { weight: new Param(c.maxPositions, C) } },
+    encoder: {
+      layers: Array.from({ length: c.numLayers }, () => ({
+        self_attn: { q_proj: linearParams(C, C), k_proj: linearParams(C, C), v_proj: linearParams(C, C), out_proj: linearParams(C, C) },
+        layer_norm1: norm(),
+        layer_norm2: norm(),
+        mlp: { fc1: linearParams(c.intermediateSize, C), fc2: linearParams(C, c.intermediateSize) },
+      })),
+    },
+    final_layer_norm: norm(),
+  };
 }
+
+export type ClipTextParams = ReturnType<typeof clipTextParams>;
+
+/** Every device weight of a CLIP text model and its shape, from clipTextParams. */
+export const clipTextKeys = (c: ClipTextConfig): Map<string, number[]> => paramKeys(clipTextParams(c));
 
 export interface ClipTextOutput {
   hidden: Tensor; // [B, L, C] last_hidden_state
   pooled: Tensor; // [B, C] pooler_output
 }
 
+type Linear = { readonly weight: Tensor; readonly bias: Tensor };
+type SelfAttention = Bound<ClipTextParams>['encoder']['layers'][number]['self_attn'];
+
 export class ClipTextModel {
   readonly family = 'clip';
+  /** The weights as declared in clipTextParams. */
+  readonly params: Bound<ClipTextParams>;
 
   constructor(
     readonly device: Device,
     readonly config: ClipTextConfig,
     readonly weights: Weights,
     readonly tokens: TokenTable,
-  ) {}
-
-  private w(name: string): Tensor {
-    return this.weights.get(name);
+  ) {
+    this.params = bindParams(clipTextParams(config), weights);
   }
 
-  private lin(x: Tensor, name: string): Tensor {
-    return linear(x, this.w(`${name}.weight`), this.w(`${name}.bias`));
+  private lin(x: Tensor, l: Linear): Tensor {
+    return linear(x, l.weight, l.bias);
   }
 
-  private norm(x: Tensor, name: string): Tensor {
-    return layerNorm(x, { weight: this.w(`${name}.weight`), bias: this.w(`${name}.bias`), eps: this.config.layerNormEps });
+  private norm(x: Tensor, n: Linear): Tensor {
+    return layerNorm(x, { weight: n.weight, bias: n.bias, eps: this.config.layerNormEps });
   }
 
   /** ids: B rows of L token ids (L ≤ max positions), row-major. */
@@ -144,15 +153,15 @@ export class ClipTextModel {
     });
     return d.scope(() => {
       const C = c.hiddenSize;
-      const pos = slice(this.w('embeddings.position_embedding.weight'), 0, 0, L).reshape([1, L, C]);
+      const P = this.params;
+      const pos = slice(P.embeddings.position_embedding.weight, 0, 0, L).reshape([1, L, C]);
       let h = add(tensor(d, this.tokens.lookup(ids), [B, L, C]), pos); // [B, L, C]
       const mask = tensor(d, causalMask(L), [1, 1, L, L]);
-      for (let i = 0; i < c.numLayers; i++) {
-        const p = `encoder.layers.${i}`;
-        h = add(h, this.selfAttention(this.norm(h, `${p}.layer_norm1`), `${p}.self_attn`, mask));
-        h = add(h, this.lin(this.act(this.lin(this.norm(h, `${p}.layer_norm2`), `${p}.mlp.fc1`)), `${p}.mlp.fc2`));
+      for (const layer of P.encoder.layers) {
+        h = add(h, this.selfAttention(this.norm(h, layer.layer_norm1), layer.self_attn, mask));
+        h = add(h, this.lin(this.act(this.lin(this.norm(h, layer.layer_norm2), layer.mlp.fc1)), layer.mlp.fc2));
       }
-      const hidden = this.norm(h, 'final_layer_norm');
+      const hidden = this.norm(h, P.final_layer_norm);
       const pooled = indexSelect(reshape(hidden, [B * L, C]), 0, tensor(d, eos, [B], 'i32')); // [B, C]
       return { hidden, pooled };
     });
@@ -163,12 +172,12 @@ export class ClipTextModel {
   }
 
   /** x [B, L, C] → softmax(q kᵀ/√D + mask) v, heads split head-major as transformers does. */
-  private selfAttention(x: Tensor, p: string, mask: Tensor): Tensor {
+  private selfAttention(x: Tensor, p: SelfAttention, mask: Tensor): Tensor {
     const [B, L, C] = x.shape;
     const H = this.config.numHeads;
     const heads = (t: Tensor) => permute(t.reshape([B, L, H, C / H]), [0, 2, 1, 3]); // [B, H, L, D]
-    const o = scaledDotProductAttention(heads(this.lin(x, `${p}.q_proj`)), heads(this.lin(x, `${p}.k_proj`)), heads(this.lin(x, `${p}.v_proj`)), { mask });
-    return this.lin(permute(o, [0, 2, 1, 3]).reshape([B, L, C]), `${p}.out_proj`);
+    const o = scaledDotProductAttention(heads(this.lin(x, p.q_proj)), heads(this.lin(x, p.k_proj)), heads(this.lin(x, p.v_proj)), { mask });
+    return this.lin(permute(o, [0, 2, 1, 3]).reshape([B, L, C]), p.out_proj);
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@ import { type Device, type Tensor, tensor, add, mul, geluTanh, linear, rmsNorm, 
 import { ConfigError } from '../errors.js';
 import type { Weights } from '../weights.js';
 import type { TokenTable } from './token-table.js';
+import { type Bound, Param, bindParams, paramKeys } from '../params.js';
 
 export interface T5Config {
   vocabSize: number;
@@ -65,24 +66,40 @@ export function t5ConfigFromJson(j: Record<string, unknown>, file = 'T5 config')
 export const T5_TOKEN_TABLE = 'shared.weight';
 export const T5_TOKEN_TABLE_COPY = 'encoder.embed_tokens.weight';
 
-/** Every device weight of a T5 encoder and its shape (the token table is apart). */
-export function t5EncoderKeys(c: T5Config): Map<string, number[]> {
+/**
+ * A T5 encoder's device weights under transformers' names (the token table is apart: T5_TOKEN_TABLE).
+ * No biases; the relative position bias table lives in block 0 and serves every block.
+ */
+export function t5EncoderParams(c: T5Config) {
   const inner = c.numHeads * c.dKv;
-  const k = new Map<string, number[]>();
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `encoder.block.${i}.layer`;
-    for (const w of ['q', 'k', 'v']) k.set(`${p}.0.SelfAttention.${w}.weight`, [inner, c.dModel]);
-    k.set(`${p}.0.SelfAttention.o.weight`, [c.dModel, inner]);
-    if (i === 0) k.set(`${p}.0.SelfAttention.relative_attention_bias.weight`, [c.relativeBuckets, c.numHeads]);
-    k.set(`${p}.0.layer_norm.weight`, [c.dModel]);
-    k.set(`${p}.1.DenseReluDense.wi_0.weight`, [c.dFf, c.dModel]);
-    k.set(`${p}.1.DenseReluDense.wi_1.weight`, [c.dFf, c.dModel]);
-    k.set(`${p}.1.DenseReluDense.wo.weight`, [c.dModel, c.dFf]);
-    k.set(`${p}.1.layer_norm.weight`, [c.dModel]);
-  }
-  k.set('encoder.final_layer_norm.weight', [c.dModel]);
-  return k;
+  const norm = () => ({ weight: new Param(c.dModel) });
+  const w = (out: number, inp: number) => ({ weight: new Param(out, inp) });
+  return {
+    encoder: {
+      block: Array.from({ length: c.numLayers }, (_, i) => ({
+        layer: [
+          {
+            SelfAttention: {
+              q: w(inner, c.dModel),
+              k: w(inner, c.dModel),
+              v: w(inner, c.dModel),
+              o: w(c.dModel, inner),
+              relative_attention_bias: i === 0 ? { weight: new Param(c.relativeBuckets, c.numHeads) } : undefined,
+            },
+            layer_norm: norm(),
+          },
+          { DenseReluDense: { wi_0: w(c.dFf, c.dModel), wi_1: w(c.dFf, c.dModel), wo: w(c.dModel, c.dFf) }, layer_norm: norm() },
+        ] as const,
+      })),
+      final_layer_norm: norm(),
+    },
+  };
 }
+
+export type T5EncoderParams = ReturnType<typeof t5EncoderParams>;
+
+/** Every device weight of a T5 encoder and its shape, from t5EncoderParams. */
+export const t5EncoderKeys = (c: T5Config): Map<string, number[]> => paramKeys(t5EncoderParams(c));
 
 /**
  * transformers' T5Attention._relative_position_bucket, bidirectional, for key j and query i
@@ -101,22 +118,24 @@ export function relativePositionBucket(relative: number, buckets: number, maxDis
   return bucket;
 }
 
+type SelfAttention = Bound<T5EncoderParams>['encoder']['block'][number]['layer'][0]['SelfAttention'];
+
 export class T5Encoder {
   readonly family = 't5';
+  /** The weights as declared in t5EncoderParams. */
+  readonly params: Bound<T5EncoderParams>;
 
   constructor(
     readonly device: Device,
     readonly config: T5Config,
     readonly weights: Weights,
     readonly tokens: TokenTable,
-  ) {}
-
-  private w(name: string): Tensor {
-    return this.weights.get(name);
+  ) {
+    this.params = bindParams(t5EncoderParams(config), weights);
   }
 
-  private norm(x: Tensor, name: string): Tensor {
-    return rmsNorm(x, this.w(`${name}.weight`), this.config.layerNormEps);
+  private norm(x: Tensor, n: { readonly weight: Tensor }): Tensor {
+    return rmsNorm(x, n.weight, this.config.layerNormEps);
   }
 
   /** ids: B rows of L token ids, row-major → last_hidden_state [B, L, d_model]. */
@@ -129,14 +148,14 @@ export class T5Encoder {
     return d.scope(() => {
       let h = tensor(d, this.tokens.lookup(ids), [B, L, c.dModel]);
       const bias = this.positionBias(L); // [1, H, L, L]
-      for (let i = 0; i < c.numLayers; i++) {
-        const p = `encoder.block.${i}.layer`;
-        h = add(h, this.selfAttention(this.norm(h, `${p}.0.layer_norm`), `${p}.0.SelfAttention`, bias));
-        const x = this.norm(h, `${p}.1.layer_norm`);
-        const gated = mul(geluTanh(linear(x, this.w(`${p}.1.DenseReluDense.wi_0.weight`))), linear(x, this.w(`${p}.1.DenseReluDense.wi_1.weight`)));
-        h = add(h, linear(gated, this.w(`${p}.1.DenseReluDense.wo.weight`)));
+      for (const { layer } of this.params.encoder.block) {
+        const [attn, ff] = layer;
+        h = add(h, this.selfAttention(this.norm(h, attn.layer_norm), attn.SelfAttention, bias));
+        const x = this.norm(h, ff.layer_norm);
+        const { wi_0, wi_1, wo } = ff.DenseReluDense;
+        h = add(h, linear(mul(geluTanh(linear(x, wi_0.weight)), linear(x, wi_1.weight)), wo.weight)); // gated GELU
       }
-      return this.norm(h, 'encoder.final_layer_norm');
+      return this.norm(h, this.params.encoder.final_layer_norm);
     });
   }
 
@@ -145,21 +164,21 @@ export class T5Encoder {
     const c = this.config;
     const idx = new Int32Array(L * L);
     for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) idx[i * L + j] = relativePositionBucket(j - i, c.relativeBuckets, c.relativeMaxDistance);
-    const table = this.w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'); // [buckets, H]
+    const table = this.params.encoder.block[0].layer[0].SelfAttention.relative_attention_bias!.weight; // [buckets, H]
     const b = indexSelect(table, 0, tensor(this.device, idx, [L * L], 'i32')).reshape([L, L, c.numHeads]);
     return permute(b, [2, 0, 1]).reshape([1, c.numHeads, L, L]);
   }
 
   /** softmax(q kᵀ + bias) v: T5 folds the 1/√d scale into its initialisation, so the scores are not scaled. */
-  private selfAttention(x: Tensor, p: string, bias: Tensor): Tensor {
+  private selfAttention(x: Tensor, p: SelfAttention, bias: Tensor): Tensor {
     const [B, L] = x.shape;
     const { numHeads: H, dKv: D } = this.config;
     const heads = (t: Tensor) => permute(t.reshape([B, L, H, D]), [0, 2, 1, 3]); // [B, H, L, D]
-    const q = heads(linear(x, this.w(`${p}.q.weight`)));
-    const k = heads(linear(x, this.w(`${p}.k.weight`)));
-    const v = heads(linear(x, this.w(`${p}.v.weight`)));
+    const q = heads(linear(x, p.q.weight));
+    const k = heads(linear(x, p.k.weight));
+    const v = heads(linear(x, p.v.weight));
     const o = scaledDotProductAttention(q, k, v, { scale: 1, mask: bias }); // [B, H, L, D]
-    return linear(permute(o, [0, 2, 1, 3]).reshape([B, L, H * D]), this.w(`${p}.o.weight`));
+    return linear(permute(o, [0, 2, 1, 3]).reshape([B, L, H * D]), p.o.weight);
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 // The LDM/diffusers VAE decoder as plain data: FLUX's autoencoder decoder and the SD VAE decoder are
 // the same network with different widths, latent channels, scaling and an optional post_quant_conv.
 import { ConfigError } from '../errors.js';
+import { Param, linearParams, paramKeys } from '../params.js';
 
 export interface VaeConfig {
   latentChannels: number;
@@ -58,42 +59,47 @@ export function checkVaeConfig(c: VaeConfig): void {
     throw new ConfigError(`VAE config: scalingFactor ${c.scalingFactor} must be positive and shiftFactor ${c.shiftFactor} finite`);
 }
 
-/** Canonical (diffusers) decoder keys and shapes. */
-export function vaeKeys(c: VaeConfig): Map<string, number[]> {
-  const k = new Map<string, number[]>();
-  const conv = (name: string, out: number, inp: number, ks: number) => {
-    k.set(`${name}.weight`, [out, inp, ks, ks]);
-    k.set(`${name}.bias`, [out]);
-  };
-  const norm = (name: string, ch: number) => {
-    k.set(`${name}.weight`, [ch]);
-    k.set(`${name}.bias`, [ch]);
-  };
-  const resnet = (name: string, inp: number, out: number) => {
-    norm(`${name}.norm1`, inp);
-    conv(`${name}.conv1`, out, inp, 3);
-    norm(`${name}.norm2`, out);
-    conv(`${name}.conv2`, out, out, 3);
-    if (inp !== out) conv(`${name}.conv_shortcut`, out, inp, 1);
-  };
-  const widths = [...c.blockOutChannels].reverse();
-  const top = widths[0];
-  if (c.postQuantConv) conv('post_quant_conv', c.latentChannels, c.latentChannels, 1);
-  conv('decoder.conv_in', top, c.latentChannels, 3);
-  resnet('decoder.mid_block.resnets.0', top, top);
-  norm('decoder.mid_block.attentions.0.group_norm', top);
-  for (const q of ['to_q', 'to_k', 'to_v', 'to_out.0']) {
-    k.set(`decoder.mid_block.attentions.0.${q}.weight`, [top, top]);
-    k.set(`decoder.mid_block.attentions.0.${q}.bias`, [top]);
-  }
-  resnet('decoder.mid_block.resnets.1', top, top);
-  let prev = top;
-  widths.forEach((w, i) => {
-    for (let j = 0; j <= c.layersPerBlock; j++) resnet(`decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? prev : w, w);
-    if (i < widths.length - 1) conv(`decoder.up_blocks.${i}.upsamplers.0.conv`, w, w, 3);
-    prev = w;
+/** The decoder's parameters under diffusers' AutoencoderKL names (canonical). */
+export function vaeParams(c: VaeConfig) {
+  const conv = (out: number, inp: number, ks: number) => ({ weight: new Param(out, inp, ks, ks), bias: new Param(out) });
+  const norm = (ch: number) => ({ weight: new Param(ch), bias: new Param(ch) });
+  const resnet = (inp: number, out: number) => ({
+    norm1: norm(inp),
+    conv1: conv(out, inp, 3),
+    norm2: norm(out),
+    conv2: conv(out, out, 3),
+    conv_shortcut: inp !== out ? conv(out, inp, 1) : undefined, // a 1×1 conv where the width changes
   });
-  norm('decoder.conv_norm_out', prev);
-  conv('decoder.conv_out', c.outChannels, prev, 3);
-  return k;
+  const widths = [...c.blockOutChannels].reverse(); // the decoder walks the encoder's widths backwards
+  const top = widths[0];
+  const last = widths[widths.length - 1];
+  return {
+    post_quant_conv: c.postQuantConv ? conv(c.latentChannels, c.latentChannels, 1) : undefined,
+    decoder: {
+      conv_in: conv(top, c.latentChannels, 3),
+      mid_block: {
+        resnets: [resnet(top, top), resnet(top, top)] as const,
+        attentions: [
+          {
+            group_norm: norm(top),
+            to_q: linearParams(top, top),
+            to_k: linearParams(top, top),
+            to_v: linearParams(top, top),
+            to_out: [linearParams(top, top)] as const,
+          },
+        ] as const,
+      },
+      up_blocks: widths.map((w, i) => ({
+        resnets: Array.from({ length: c.layersPerBlock + 1 }, (_, j) => resnet(j === 0 ? (widths[i - 1] ?? top) : w, w)),
+        upsamplers: i < widths.length - 1 ? [{ conv: conv(w, w, 3) }] : undefined, // ×2 before every block but the last
+      })),
+      conv_norm_out: norm(last),
+      conv_out: conv(c.outChannels, last, 3),
+    },
+  };
 }
+
+export type VaeParams = ReturnType<typeof vaeParams>;
+
+/** Canonical (diffusers) decoder keys and shapes, from vaeParams. */
+export const vaeKeys = (c: VaeConfig): Map<string, number[]> => paramKeys(vaeParams(c));

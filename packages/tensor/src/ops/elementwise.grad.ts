@@ -7,7 +7,7 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } from '../shape.js';
-import { HELPERS, PRELUDE } from './elementwise.js';
+import { HELPERS, PRELUDE } from './elementwise-wgsl.js';
 import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 import { UNARY_OPS, UNARY_GRAD_FNS, type UnaryOp } from './unary-ops.js';
 import { f32Lit, memo, requireDtype } from './wgsl.js';

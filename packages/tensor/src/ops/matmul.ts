@@ -35,7 +35,7 @@ export interface MatmulTiles {
 }
 
 /** Tile shapes measured best per adapter kind (benchmarks/matmul-tiles.ts); small problems get smaller tiles. */
-export function tilesFor(device: Device, m: number, n: number): MatmulTiles {
+function tilesFor(device: Device, m: number, n: number): MatmulTiles {
   const big = m * n >= 256 * 256;
   if (device.kernels === 'software') return big ? { TM: 64, TN: 64, TK: 16, RM: 8, RN: 8 } : { TM: 32, TN: 32, TK: 16, RM: 4, RN: 4 };
   return big ? { TM: 64, TN: 64, TK: 16, RM: 4, RN: 4 } : { TM: 32, TN: 32, TK: 16, RM: 2, RN: 2 };

@@ -3,7 +3,7 @@
 // (elementwise.ts), the backward kernel (elementwise.grad.ts), the references (elementwise.ref.ts,
 // elementwise.grad.ref.ts) and the op's public name (autograd/ops.ts) all read this table, so adding an
 // op is one entry here, its one-line public function, and its test (docs/architecture.md, "How to add").
-// WGSL helpers (tanh_safe, sin_acc, cos_acc, erf_approx) are in elementwise.ts's PRELUDE; `fns` holds
+// WGSL helpers (tanh_safe, sin_acc, cos_acc, erf_approx) are in elementwise-wgsl.ts's PRELUDE; `fns` holds
 // an op's own WGSL functions.
 import { erf } from './erf.js';
 

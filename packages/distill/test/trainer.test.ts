@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Device, type Tensor, tensor, normalValues, linear, silu, gather, add, mul, noGrad } from '@cleardit/tensor';
 import { createDevice } from '@cleardit/tensor/node';
 import { FlowTrainer, BatchOrder, epochOrder, flowMatchingLoss, gatherBatch, type ImageSet, type TrainConfig, type FlowModel } from '../src/index.js';
-import { saveTrainingCheckpoint, loadTrainingCheckpoint, previousPath, CheckpointError } from '../src/node/index.js';
+import { saveTrainingCheckpoint, loadTrainingCheckpoint, previousPath, TrainingCheckpointError } from '../src/node/index.js';
 
 let d: Device;
 beforeAll(async () => {
@@ -142,7 +142,7 @@ describe('FlowTrainer', () => {
     const good = readFileSync(previousPath(ck));
     writeFileSync(ck, readFileSync(ck).subarray(0, 100)); // truncated
     const err = await loadTrainingCheckpoint(ck, tr).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err).toBeInstanceOf(TrainingCheckpointError);
     expect(String((err as Error).message)).toContain(ck);
     expect(String((err as Error).message)).toContain(previousPath(ck));
     expect(readFileSync(previousPath(ck)).equals(good)).toBe(true);

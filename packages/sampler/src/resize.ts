@@ -4,7 +4,7 @@
 //   bilinear: src = (dst + ½)·in/out − ½, clamped at 0 (align_corners = False), no antialiasing.
 // The sizes are baked into the WGSL, like every cleardit kernel. Reference: resize.ref.ts.
 
-import { Tensor, ShapeError, f32Lit, defineKernel } from '@cleardit/tensor';
+import { Tensor, ShapeError, DTypeError, f32Lit, defineKernel } from '@cleardit/tensor';
 
 export type ResizeMode = 'nearest' | 'bilinear';
 
@@ -14,7 +14,7 @@ export type ResizeMode = 'nearest' | 'bilinear';
  */
 export function resizeLatent(x: Tensor, height: number, width: number, mode: ResizeMode = 'bilinear'): Tensor {
   const op = 'resizeLatent';
-  if (x.dtype !== 'f32') throw new ShapeError(op, `expects f32, got ${x.dtype}`);
+  if (x.dtype !== 'f32') throw new DTypeError(op, `expects f32, got ${x.dtype}`);
   if (x.rank < 2) throw new ShapeError(op, `expects [..., H, W], got [${x.shape.join(', ')}]`);
   if (![height, width].every((n) => Number.isInteger(n) && n >= 1)) throw new ShapeError(op, `target ${height}×${width} is not a positive size`);
   if (mode !== 'nearest' && mode !== 'bilinear') throw new ShapeError(op, `unknown mode '${String(mode)}'`);

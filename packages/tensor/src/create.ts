@@ -3,7 +3,7 @@
 import type { Device } from './device/device.js';
 import { Tensor } from './tensor.js';
 import type { DType, Packed16 } from './dtype.js';
-import { ShapeError } from './errors.js';
+import { DTypeError, ShapeError } from './errors.js';
 import { numel, fmtShape, type Shape } from './shape.js';
 import { floatsToBf16s, floatsToHalves } from './half.js';
 import { memo } from './ops/wgsl.js';
@@ -35,7 +35,7 @@ export function tensor(device: Device, data: ArrayLike<number>, shape: Shape, dt
 export function tensorFromBits(device: Device, bits: Uint16Array, shape: Shape, dtype: Packed16): Tensor {
   const n = numel(shape);
   if (bits.length !== n) throw new ShapeError('tensorFromBits', `${bits.length} values do not fill shape ${fmtShape(shape)} (${n} elements)`);
-  if (dtype !== 'f16' && dtype !== 'bf16') throw new ShapeError('tensorFromBits', `dtype must be f16 or bf16, not ${String(dtype)}`);
+  if (dtype !== 'f16' && dtype !== 'bf16') throw new DTypeError('tensorFromBits', `dtype must be f16 or bf16, not ${String(dtype)}`);
   const t = Tensor.empty(device, shape, dtype);
   try {
     if (n) device.write(t.buffer, bits);

@@ -22,6 +22,22 @@ export class ShapeError extends InputError {
   }
 }
 
+/** An op got a tensor of a dtype it does not take (a 16-bit weight where f32 is needed, a cast it cannot make). */
+export class DTypeError extends InputError {
+  override name = 'DTypeError';
+  constructor(op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** An op got tensors that live on different devices. */
+export class DeviceMismatchError extends InputError {
+  override name = 'DeviceMismatchError';
+  constructor(op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
 /** A request is larger than the adapter allows (buffer size, binding size, workgroups). */
 export class DeviceLimitError extends InputError {
   override name = 'DeviceLimitError';

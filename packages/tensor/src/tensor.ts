@@ -4,7 +4,7 @@
 
 import type { Device } from './device/device.js';
 import { type DType, storageBytes, hostArrayFor } from './dtype.js';
-import { DisposedError, ShapeError } from './errors.js';
+import { DTypeError, DisposedError, ShapeError } from './errors.js';
 import { numel as countOf, type Shape, fmtShape, checkShape } from './shape.js';
 import { bf16sToFloats, halvesToFloats } from './half.js';
 
@@ -96,7 +96,7 @@ export class Tensor {
   /** Marks this tensor as a parameter to train (or freezes it with `false`). Returns it. Only f32 trains. */
   requireGrad(on = true): this {
     if (on && this.dtype !== 'f32')
-      throw new ShapeError('requireGrad', `tensor ${fmtShape(this.shape)} is ${this.dtype}; only f32 tensors are trainable (cast it to f32 first)`);
+      throw new DTypeError('requireGrad', `tensor ${fmtShape(this.shape)} is ${this.dtype}; only f32 tensors are trainable (cast it to f32 first)`);
     this.requiresGrad = on;
     return this;
   }
@@ -136,7 +136,7 @@ export class Tensor {
   /** Reads the values back as a Float32Array (f32, f16 and bf16 tensors). */
   async toFloat32(): Promise<Float32Array> {
     const a = await this.toArray();
-    if (!(a instanceof Float32Array)) throw new ShapeError('toFloat32', `tensor is ${this.dtype}, not a float type`);
+    if (!(a instanceof Float32Array)) throw new DTypeError('toFloat32', `tensor is ${this.dtype}, not a float type`);
     return a;
   }
 

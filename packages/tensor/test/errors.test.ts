@@ -65,11 +65,37 @@ fn main() {
 });
 
 describe('error classes', () => {
+  it('a dtype mismatch is a DTypeError and a device mismatch a DeviceMismatchError, not a ShapeError', async () => {
+    const e = await import('../src/index.js');
+    const other = await createDevice(); // a second device on the same adapter
+    const half = e.tensorFromBits(d, new Uint16Array(4), [4], 'f16');
+    const f = e.tensor(d, [1, 2, 3, 4], [4]);
+    for (const [what, fn] of [
+      ['add f16', () => e.add(half, f)],
+      ['requireGrad f16', () => half.requireGrad()],
+    ] as const) {
+      const err = (() => {
+        try {
+          fn();
+        } catch (x) {
+          return x as Error;
+        }
+      })();
+      expect(err, what).toBeInstanceOf(e.DTypeError);
+      expect(err, what).not.toBeInstanceOf(e.ShapeError);
+    }
+    expect(() => e.add(f, e.tensor(other, [1, 2, 3, 4], [4]))).toThrowError(e.DeviceMismatchError);
+    expect(() => e.add(f, e.tensor(other, [1, 2, 3, 4], [4]))).toThrowError(/add: operands live on different devices/);
+    other.destroy();
+  });
+
   it('errors about what the caller gave are InputErrors (the CLI exits 2 on them); device failures are not', async () => {
     const e = await import('../src/index.js');
     const { OutputExistsError } = await import('../src/node/index.js');
     for (const input of [
       new e.ShapeError('op', 'x'),
+      new e.DTypeError('op', 'x'),
+      new e.DeviceMismatchError('op', 'x'),
       new e.DeviceLimitError('w', 2, 1),
       new e.AdapterError('a'),
       new e.SafetensorsError('f', 'p'),

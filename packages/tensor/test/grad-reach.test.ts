@@ -152,7 +152,8 @@ const NOT_DIFFERENTIABLE: Record<string, { run: () => unknown; error: RegExp }> 
 /** Exported functions that are not tensor ops (constructors, helpers, I/O, the tape itself). */
 const NOT_OPS = new Set(
   (
-    'AdamW AdapterError BlobSource BytesSource ClearditError Device DeviceLimitError DeviceLostError DisposedError InputError KernelCompileError Optimizer ' +
+    'AdamW AdapterError BlobSource BytesSource ClearditError DTypeError Device DeviceLimitError DeviceLostError DeviceMismatchError DisposedError InputError ' +
+    'KernelCompileError Optimizer ' +
     'OutOfMemoryError Prodigy SafetensorsError SafetensorsReader ShapeError Tape Tensor anyNeedsGrad backward bf16ToFloat bf16sToFloats broadcastShapes ' +
     'broadcastStrides buildHeader checkHeaderLength checkShape checkpointTensors clipGradNorm constantSchedule createBrowserDevice defineKernel describeAdapter ' +
     'encodeSafetensors f32Lit floatToBf16 floatToHalf floatsToBf16s floatsToHalves fmtBytes fmtShape foldGrid full halfToFloat halvesToFloats hostArrayFor ' +

@@ -21,8 +21,9 @@ export interface Resumable<Config = unknown> {
 
 export const TRAINING_METADATA_KEY = 'cleardit.training';
 
-export class CheckpointError extends InputError {
-  override name = 'CheckpointError';
+/** A training checkpoint (weights, optimizer state, step, data order, RNG) is missing or unreadable; not the models' CheckpointError (a model file). */
+export class TrainingCheckpointError extends InputError {
+  override name = 'TrainingCheckpointError';
 }
 
 export interface TrainingState<Config = TrainConfig> {
@@ -64,7 +65,7 @@ export async function loadTrainingCheckpoint(path: string, trainer: Resumable): 
       const ema = new Map<string, Tensor>();
       for (const [name, p] of trainer.params) {
         const key = `ema.${name}`;
-        if (!reader.has(key)) throw new CheckpointError(`${path}: no EMA tensor '${key}'`);
+        if (!reader.has(key)) throw new TrainingCheckpointError(`${path}: no EMA tensor '${key}'`);
         ema.set(name, tensor(trainer.device, await reader.readF32(key), p.shape));
       }
       trainer.ema.load(ema);
@@ -72,8 +73,8 @@ export async function loadTrainingCheckpoint(path: string, trainer: Resumable): 
     trainer.step = state.step;
     return state;
   } catch (e) {
-    if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(`${path}: not a usable training checkpoint (${(e as Error).message})${hint(path)}`);
+    if (e instanceof TrainingCheckpointError) throw e;
+    throw new TrainingCheckpointError(`${path}: not a usable training checkpoint (${(e as Error).message})${hint(path)}`);
   } finally {
     await reader.close();
   }
@@ -82,19 +83,19 @@ export async function loadTrainingCheckpoint(path: string, trainer: Resumable): 
 const hint = (path: string) => (existsSync(previousPath(path)) ? `; the previous checkpoint is ${previousPath(path)}` : '');
 
 async function openCheckpoint(path: string): Promise<SafetensorsReader> {
-  if (!existsSync(path)) throw new CheckpointError(`${path}: no checkpoint there${hint(path)}`);
+  if (!existsSync(path)) throw new TrainingCheckpointError(`${path}: no checkpoint there${hint(path)}`);
   try {
     return await SafetensorsReader.open(await FileSource.open(path));
   } catch (e) {
-    throw new CheckpointError(`${path}: cannot be read as a checkpoint (${(e as Error).message})${hint(path)}`);
+    throw new TrainingCheckpointError(`${path}: cannot be read as a checkpoint (${(e as Error).message})${hint(path)}`);
   }
 }
 
 function trainingState(reader: SafetensorsReader, path: string): TrainingState<unknown> {
   const json = reader.metadata[TRAINING_METADATA_KEY];
-  if (!json) throw new CheckpointError(`${path}: no '${TRAINING_METADATA_KEY}' metadata: not a cleardit training checkpoint${hint(path)}`);
+  if (!json) throw new TrainingCheckpointError(`${path}: no '${TRAINING_METADATA_KEY}' metadata: not a cleardit training checkpoint${hint(path)}`);
   const state = JSON.parse(json) as TrainingState<unknown>;
   if (!Number.isInteger(state.step) || state.step < 0 || typeof state.config !== 'object')
-    throw new CheckpointError(`${path}: damaged '${TRAINING_METADATA_KEY}' metadata${hint(path)}`);
+    throw new TrainingCheckpointError(`${path}: damaged '${TRAINING_METADATA_KEY}' metadata${hint(path)}`);
   return state;
 }

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import type { Shape } from '../shape.js';
 import type { DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, normAxis, sameShape } from '../shape.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import * as ew from '../ops/elementwise.js';
 import * as rows from '../ops/rows.js';
 import * as mm from '../ops/matmul.js';
@@ -144,7 +144,7 @@ export function copy(a: Tensor): Tensor {
 export function cast(a: Tensor, dtype: DType): Tensor {
   if (a.dtype === dtype) return copy(a);
   if (needsGrad(a))
-    throw new ShapeError(
+    throw new DTypeError(
       'cast',
       `${a.dtype} → ${dtype} is not differentiable, and this tensor requires gradients (cast a detached copy, or keep it ${a.dtype})`,
     );

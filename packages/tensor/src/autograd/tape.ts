@@ -17,7 +17,7 @@
 
 import type { Device } from '../device/device.js';
 import type { Tensor } from '../tensor.js';
-import { ClearditError, ShapeError } from '../errors.js';
+import { ClearditError, DTypeError, ShapeError } from '../errors.js';
 import { fmtShape, sameShape } from '../shape.js';
 import { full } from '../create.js';
 import { add, copy } from '../ops/elementwise.js';
@@ -135,7 +135,7 @@ export function record(
   // Gradients are f32 and the optimizers update f32: a 16-bit weight can only be frozen.
   for (const t of inputs)
     if (t?.requiresGrad && t.dtype !== 'f32')
-      throw new ShapeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
+      throw new DTypeError(name, `a ${t.dtype} tensor ${fmtShape(t.shape)} requires gradients; only f32 tensors are trainable (cast it to f32 to train it)`);
   const tape = tapeOf(device);
   for (const t of inputs) if (t?.requiresGrad) tape.recordView(t);
   const saved = tape.paused(() => save.map((t) => t.reshape(t.shape).keep()));

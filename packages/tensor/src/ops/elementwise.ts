@@ -8,7 +8,7 @@ import { broadcastShapes, sameShape } from '../shape.js';
 import { memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
 import { PRELUDE, HELPERS, broadcastIndex } from './elementwise-wgsl.js';
 import { defineKernel } from './kernel.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
 import { UNARY_OPS, type UnaryOp } from './unary-ops.js';
 import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
@@ -146,7 +146,7 @@ export function addMul(h: Tensor, g: Tensor, y: Tensor): Tensor {
 export function cast(a: Tensor, dtype: DType): Tensor {
   const device = a.device;
   if (a.dtype === dtype) return copy(a);
-  if (isPacked16(a.dtype) && dtype !== 'f32') throw new ShapeError('cast', `${a.dtype} → ${dtype} is not supported; cast to f32 first`);
+  if (isPacked16(a.dtype) && dtype !== 'f32') throw new DTypeError('cast', `${a.dtype} → ${dtype} is not supported; cast to f32 first`);
   if (isPacked16(dtype)) requireDtype('cast', a, 'f32');
   const out = Tensor.empty(device, a.shape, dtype);
   if (isPacked16(dtype)) {

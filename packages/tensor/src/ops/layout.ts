@@ -5,14 +5,14 @@
 // shape compiles once. Reference: layout.ref.ts.
 
 import { Tensor } from '../tensor.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import { fmtShape, normAxis, stridesOf } from '../shape.js';
 import { memo, requireDtype, sameDevice } from './wgsl.js';
 import { defineKernel } from './kernel.js';
 import type { DType } from '../dtype.js';
 
 function scalarType(dtype: DType, op: string, t: Tensor): string {
-  if (dtype === 'f16' || dtype === 'bf16') throw new ShapeError(op, `${dtype} tensor ${fmtShape(t.shape)}: cast it to f32 first`);
+  if (dtype === 'f16' || dtype === 'bf16') throw new DTypeError(op, `${dtype} tensor ${fmtShape(t.shape)}: cast it to f32 first`);
   return dtype;
 }
 
@@ -88,7 +88,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const first = xs[0];
   const ax = normAxis(op, axis, first.rank);
   for (const t of xs) {
-    if (t.dtype !== first.dtype) throw new ShapeError(op, `dtypes differ: ${first.dtype} and ${t.dtype}`);
+    if (t.dtype !== first.dtype) throw new DTypeError(op, `dtypes differ: ${first.dtype} and ${t.dtype}`);
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== ax && d !== first.shape[i]))
       throw new ShapeError(op, `shapes ${xs.map((x) => fmtShape(x.shape)).join(', ')} differ outside axis ${ax}`);
   }

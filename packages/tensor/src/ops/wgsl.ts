@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../tensor.js';
 import type { Device } from '../device/device.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError, DeviceMismatchError } from '../errors.js';
 import { fmtShape } from '../shape.js';
 import { type DType, type Packed16, isPacked16 } from '../dtype.js';
 
@@ -20,7 +20,7 @@ export function f32Lit(x: number): string {
 
 export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
   if (!allowed.includes(t.dtype))
-    throw new ShapeError(
+    throw new DTypeError(
       op,
       `expects ${allowed.join(' or ')}, got ${t.dtype} tensor ${fmtShape(t.shape)}${isPacked16(t.dtype) ? '; cast it to f32 first' : ''}`,
     );
@@ -28,7 +28,7 @@ export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
 
 export function sameDevice(op: string, ...ts: Tensor[]): Device {
   const d = ts[0].device;
-  for (const t of ts) if (t.device !== d) throw new ShapeError(op, 'operands live on different devices');
+  for (const t of ts) if (t.device !== d) throw new DeviceMismatchError(op, 'operands live on different devices');
   return d;
 }
 

@@ -8,6 +8,15 @@ import type { ForwardAttention } from './attention-mode.js';
 export { modulate } from '@cleardit/tensor';
 
 /** Splits [B, k·C] into k chunks of [B, 1, C] (adaLN modulation order). */
+/** A Linear layer's tensors, as a bound parameter tree holds them (params.ts linearParams). */
+export interface LinearWeights {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+}
+
+/** x · weightᵀ + bias for a Linear layer of a parameter tree. */
+export const applyLinear = (x: Tensor, l: LinearWeights): Tensor => linear(x, l.weight, l.bias);
+
 export function chunks(x: Tensor, k: number): Tensor[] {
   const [B, kc] = x.shape;
   const c = kc / k;

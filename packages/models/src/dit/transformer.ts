@@ -2,18 +2,15 @@
 // with facebookresearch/DiT's semantics (the weights were trained with them). The 'diffusers' mode
 // reproduces stock diffusers instead (timestep frequencies /127, MLP-branch LayerNorm eps 1e-5).
 // forward(): latent x [n, C, H₀, W₀] (any multiple of the patch), timesteps t [n], class ids y [n] → [n, C_out, H₀, W₀].
-import { type Device, type Tensor, tensor, add, addMul, conv2d, permute, gather, linear, silu } from '@cleardit/tensor';
+import { type Device, type Tensor, tensor, add, addMul, conv2d, permute, gather, silu } from '@cleardit/tensor';
 import { type DitConfig, type DitParams, checkDitConfig, ditOutChannels, ditParams } from './config.js';
 import { type Bound, bindParams } from '../params.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, ditPosEmbed } from '../embeddings.js';
-import { modulate, chunks, attend, mlp, siluLinear } from '../layers.js';
+import { type LinearWeights, applyLinear, modulate, chunks, attend, mlp, siluLinear } from '../layers.js';
 import { AttentionPlans, FULL, layerAttention, type AttentionMode } from '../attention-mode.js';
 
 export type DitSemantics = 'dit' | 'diffusers';
-
-type Linear = { readonly weight: Tensor; readonly bias: Tensor };
-const lin = (x: Tensor, l: Linear) => linear(x, l.weight, l.bias);
 
 export interface DitTaps {
   c?: (c: Tensor) => void;
@@ -68,7 +65,7 @@ export class DitTransformer {
       // conditioning c = t_emb + y_emb, from block 0's embedder copy
       const e = P.transformer_blocks[0].norm1.emb!;
       const temb = timestepEmbedding(t, 256, { factor: 1, freqShift: this.semantics === 'diffusers' ? 1 : 0 });
-      const tEmb = lin(silu(lin(tensor(d, temb, [n, 256]), e.timestep_embedder.linear_1)), e.timestep_embedder.linear_2);
+      const tEmb = applyLinear(silu(applyLinear(tensor(d, temb, [n, 256]), e.timestep_embedder.linear_1)), e.timestep_embedder.linear_2);
       const yEmb = gather(e.class_embedder.embedding_table.weight, tensor(d, y, [n], 'i32'));
       const cond = add(tEmb, yEmb); // [n, D]
       taps.c?.(cond);
@@ -77,7 +74,7 @@ export class DitTransformer {
       P.transformer_blocks.forEach((B, i) => {
         const [sMsa, scMsa, gMsa, sMlp, scMlp, gMlp] = chunks(siluLinear(cond, B.norm1.linear.weight, B.norm1.linear.bias), 6);
         const a = modulate(h, sMsa, scMsa);
-        const heads = (l: Linear) => permute(lin(a, l).reshape([n, T, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
+        const heads = (l: LinearWeights) => permute(applyLinear(a, l).reshape([n, T, c.numHeads, D / c.numHeads]), [0, 2, 1, 3]);
         // the pooling map (a CLEAR student with a down factor) is not a DiT parameter: read by name where a file has it
         const o = attend(
           heads(B.attn1.to_q),
@@ -86,12 +83,12 @@ export class DitTransformer {
           layerAttention(att, this.weights, `transformer_blocks.${i}.attn1.spatial_weight`),
         );
         taps.attention?.(i, o);
-        h = addMul(h, gMsa, lin(o, B.attn1.to_out[0]));
+        h = addMul(h, gMsa, applyLinear(o, B.attn1.to_out[0]));
         const [fc1, , fc2] = B.ff.net;
         h = addMul(h, gMlp, mlp(modulate(h, sMlp, scMlp, mlpEps), fc1.proj.weight, fc1.proj.bias, fc2.weight, fc2.bias));
       });
       const [shift, scale] = chunks(siluLinear(cond, P.proj_out_1.weight, P.proj_out_1.bias), 2);
-      const out = lin(modulate(h, shift, scale), P.proj_out_2); // [n, T, p·p·C]
+      const out = applyLinear(modulate(h, shift, scale), P.proj_out_2); // [n, T, p·p·C]
       // unpatchify, channel fastest: img[n, ch, i·p + a, j·p + b] = out[n, i·Gw + j, (a·p + b)·C + ch]
       const C = ditOutChannels(c);
       return permute(out.reshape([n, Gh, Gw, p, p, C]), [0, 5, 1, 3, 2, 4]).reshape([n, C, h0, w0]);

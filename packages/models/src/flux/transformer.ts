@@ -1,12 +1,12 @@
 // The FLUX.1 transformer (spec/flux.md §2–7), in BFL's op order, on BFL parameter names.
 // forward(): img [B, N, in], txt [B, T, ctx], ids, t, y, guidance → velocity [B, N, in].
 // Attention is full or CLEAR for every layer (setAttention); the plan is built once per forward.
-import { type Device, type Tensor, ShapeError, tensor, add, addMul, concat, slice, linear, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
+import { type Device, type Tensor, ShapeError, tensor, add, addMul, concat, slice, rmsNorm, rope, silu, geluTanh } from '@cleardit/tensor';
 import { type FluxConfig, type FluxParams, checkFluxConfig, fluxParams } from './config.js';
 import { type Bound, bindParams } from '../params.js';
 import { Weights } from '../weights.js';
 import { timestepEmbedding, fluxRope } from '../embeddings.js';
-import { modulate, chunks, splitQkv, attend, mlp, siluLinear } from '../layers.js';
+import { type LinearWeights, applyLinear, modulate, chunks, splitQkv, attend, mlp, siluLinear } from '../layers.js';
 import { AttentionPlans, FULL, layerAttention, type AttentionMode, type ForwardAttention } from '../attention-mode.js';
 
 export interface FluxInputs {
@@ -31,11 +31,10 @@ export interface FluxTaps {
   attention?: (layer: number, out: Tensor) => void;
 }
 
-type Linear = { readonly weight: Tensor; readonly bias: Tensor };
 type QkNorm = Bound<FluxParams>['single_blocks'][number]['norm'];
-const lin = (x: Tensor, l: Linear) => linear(x, l.weight, l.bias);
 /** FLUX's MLPEmbedder: out_layer(silu(in_layer(x))). */
-const embedder = (x: Tensor, e: { readonly in_layer: Linear; readonly out_layer: Linear }) => lin(silu(lin(x, e.in_layer)), e.out_layer);
+const embedder = (x: Tensor, e: { readonly in_layer: LinearWeights; readonly out_layer: LinearWeights }) =>
+  applyLinear(silu(applyLinear(x, e.in_layer)), e.out_layer);
 
 export class FluxTransformer {
   readonly family = 'flux';
@@ -83,7 +82,7 @@ export class FluxTransformer {
       const T = inp.txt.shape[1];
       const headDim = c.hiddenSize / c.numHeads;
       const P = this.params;
-      let img = lin(inp.img, P.img_in); // [B, N, C]
+      let img = applyLinear(inp.img, P.img_in); // [B, N, C]
       let vec = embedder(tensor(d, timestepEmbedding(inp.timesteps, 256, { factor: 1000 }), [B, 256]), P.time_in);
       if (P.guidance_in) {
         if (!inp.guidance) throw new ShapeError('FLUX', 'this model (guidance_embed) needs a guidance value per batch item');
@@ -91,7 +90,7 @@ export class FluxTransformer {
       }
       vec = add(vec, embedder(inp.y, P.vector_in)); // [B, C]
       taps.vec?.(vec);
-      let txt = lin(inp.txt, P.txt_in); // [B, T, C]
+      let txt = applyLinear(inp.txt, P.txt_in); // [B, T, C]
       const ids = new Float32Array((T + N) * 3);
       if (inp.txtIds) ids.set(inp.txtIds);
       ids.set(inp.imgIds.subarray(0, N * 3), T * 3);
@@ -110,7 +109,7 @@ export class FluxTransformer {
       img = slice(x, 1, T);
       const final = P.final_layer;
       const [shift, scale] = chunks(siluLinear(vec, final.adaLN_modulation[1].weight, final.adaLN_modulation[1].bias), 2);
-      return lin(modulate(img, shift, scale), final.linear); // [B, N, in]
+      return applyLinear(modulate(img, shift, scale), final.linear); // [B, N, in]
     });
   }
 
@@ -125,8 +124,8 @@ export class FluxTransformer {
     const T = txt.shape[1];
     const [s1, sc1, g1, s2, sc2, g2] = chunks(siluLinear(vec, P.img_mod.lin.weight, P.img_mod.lin.bias), 6);
     const [t1, tc1, tg1, t2, tc2, tg2] = chunks(siluLinear(vec, P.txt_mod.lin.weight, P.txt_mod.lin.bias), 6);
-    const [iq, ik, iv] = splitQkv(lin(modulate(img, s1, sc1), P.img_attn.qkv), H);
-    const [tq, tk, tv] = splitQkv(lin(modulate(txt, t1, tc1), P.txt_attn.qkv), H);
+    const [iq, ik, iv] = splitQkv(applyLinear(modulate(img, s1, sc1), P.img_attn.qkv), H);
+    const [tq, tk, tv] = splitQkv(applyLinear(modulate(txt, t1, tc1), P.txt_attn.qkv), H);
     const [iqn, ikn] = this.qkNorm(iq, ik, P.img_attn.norm);
     const [tqn, tkn] = this.qkNorm(tq, tk, P.txt_attn.norm);
     const q = rope(concat([tqn, iqn], 2), pe);
@@ -137,9 +136,9 @@ export class FluxTransformer {
     taps.attention?.(i, a);
     const aTxt = slice(a, 1, 0, T);
     const aImg = slice(a, 1, T);
-    img = addMul(img, g1, lin(aImg, P.img_attn.proj));
+    img = addMul(img, g1, applyLinear(aImg, P.img_attn.proj));
     img = addMul(img, g2, mlp(modulate(img, s2, sc2), P.img_mlp[0].weight, P.img_mlp[0].bias, P.img_mlp[2].weight, P.img_mlp[2].bias));
-    txt = addMul(txt, tg1, lin(aTxt, P.txt_attn.proj));
+    txt = addMul(txt, tg1, applyLinear(aTxt, P.txt_attn.proj));
     txt = addMul(txt, tg2, mlp(modulate(txt, t2, tc2), P.txt_mlp[0].weight, P.txt_mlp[0].bias, P.txt_mlp[2].weight, P.txt_mlp[2].bias));
     return [img, txt];
   }
@@ -148,12 +147,12 @@ export class FluxTransformer {
     const P = this.params.single_blocks[i];
     const C = this.config.hiddenSize;
     const [shift, scale, gate] = chunks(siluLinear(vec, P.modulation.lin.weight, P.modulation.lin.bias), 3);
-    const h = lin(modulate(x, shift, scale), P.linear1); // [B, L, 3C + M]
+    const h = applyLinear(modulate(x, shift, scale), P.linear1); // [B, L, 3C + M]
     const [q, k, v] = splitQkv(slice(h, 2, 0, 3 * C), this.config.numHeads);
     const [qn, kn] = this.qkNorm(q, k, P.norm);
     const a = attend(rope(qn, pe), rope(kn, pe), v, layerAttention(att, this.weights, `single_blocks.${i}.spatial_weight`)); // [B, L, C]
     taps.attention?.(this.config.depth + i, a);
-    const out = lin(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), P.linear2);
+    const out = applyLinear(concat([a, geluTanh(slice(h, 2, 3 * C))], 2), P.linear2);
     return addMul(x, gate, out);
   }
 

@@ -24,6 +24,7 @@ import {
 import { ConfigError } from '../errors.js';
 import type { Weights } from '../weights.js';
 import type { TokenTable } from './token-table.js';
+import type { LinearWeights } from '../layers.js';
 import { type Bound, Param, bindParams, linearParams, paramKeys } from '../params.js';
 
 export interface ClipTextConfig {
@@ -113,7 +114,6 @@ export interface ClipTextOutput {
   pooled: Tensor; // [B, C] pooler_output
 }
 
-type Linear = { readonly weight: Tensor; readonly bias: Tensor };
 type SelfAttention = Bound<ClipTextParams>['encoder']['layers'][number]['self_attn'];
 
 export class ClipTextModel {
@@ -130,11 +130,11 @@ export class ClipTextModel {
     this.params = bindParams(clipTextParams(config), weights);
   }
 
-  private lin(x: Tensor, l: Linear): Tensor {
+  private lin(x: Tensor, l: LinearWeights): Tensor {
     return linear(x, l.weight, l.bias);
   }
 
-  private norm(x: Tensor, n: Linear): Tensor {
+  private norm(x: Tensor, n: LinearWeights): Tensor {
     return layerNorm(x, { weight: n.weight, bias: n.bias, eps: this.config.layerNormEps });
   }
 

@@ -5,6 +5,7 @@ import { type Device, type Tensor, add, addScalar, mulScalar, conv2d, groupNorm,
 import { flashAttention } from '@cleardit/attention';
 import { type VaeConfig, type VaeParams, checkVaeConfig, vaeParams } from './config.js';
 import { type Bound, bindParams } from '../params.js';
+import type { LinearWeights } from '../layers.js';
 import { Weights } from '../weights.js';
 
 type Decoder = Bound<VaeParams>['decoder'];
@@ -12,7 +13,6 @@ type Resnet = Decoder['mid_block']['resnets'][number];
 type Attention = Decoder['mid_block']['attentions'][number];
 type Conv = Resnet['conv1'];
 type Norm = Resnet['norm1'];
-type Linear = Attention['to_q'];
 
 export class VaeDecoder {
   readonly family = 'vae';
@@ -46,7 +46,7 @@ export class VaeDecoder {
   private attention(x: Tensor, p: Attention): Tensor {
     const [B, C, H, Wd] = x.shape;
     const tokens = permute(this.norm(x, p.group_norm).reshape([B, C, H * Wd]), [0, 2, 1]); // [B, HW, C]
-    const proj = (l: Linear) => linear(tokens, l.weight, l.bias).reshape([B, 1, H * Wd, C]);
+    const proj = (l: LinearWeights) => linear(tokens, l.weight, l.bias).reshape([B, 1, H * Wd, C]);
     const o = flashAttention(proj(p.to_q), proj(p.to_k), proj(p.to_v)).reshape([B, H * Wd, C]);
     const out = linear(o, p.to_out[0].weight, p.to_out[0].bias);
     return add(x, permute(out, [0, 2, 1]).reshape([B, C, H, Wd]));

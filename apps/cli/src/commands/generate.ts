@@ -3,7 +3,7 @@
 // with full or CLEAR attention, written as a PNG that records its parameters.
 import { type Command, Option } from 'commander';
 import { createDevice, writeSafetensorsFile } from '@cleardit/tensor/node';
-import { describeAttention } from '@cleardit/models';
+import { describeAttention, MODEL_FAMILIES } from '@cleardit/models';
 import { parseSpec, checkOutputs, outputPaths, DEFAULT_MODEL, BUNDLED_MODELS } from '../generate/spec.js';
 import { makeReporter } from '../generate/progress.js';
 import { encodePng, tile, writePng } from '../generate/png.js';
@@ -12,13 +12,18 @@ import { encodePrompt, sequenceLengthFor, textEncoders, type PromptEmbedding } f
 import { fluxParts } from '@cleardit/models/node';
 import { FLOW_SAMPLERS, DIFFUSION_SAMPLERS, SAMPLER_NAMES } from '@cleardit/sampler';
 
+/** "FLUX: bfl or diffusers names; DiT: original or diffusers names", from the model-family registry. */
+const TRANSFORMER_NAMINGS = MODEL_FAMILIES.filter((f) => f.role === 'transformer')
+  .map((f) => `${f.label}: ${f.namings.join(' or ')} names`)
+  .join('; ');
+
 export function generateCommand(program: Command): void {
   program
     .command('generate')
     .description('generate an image with a DiT or FLUX checkpoint, full or CLEAR attention')
     .option(
       '-m, --model <path>',
-      `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (FLUX: BFL or diffusers names; DiT: diffusers or original names)`,
+      `a bundled model (${BUNDLED_MODELS.join(', ')}; default ${DEFAULT_MODEL}), or a checkpoint file or folder (${TRANSFORMER_NAMINGS})`,
     )
     .option('--vae <path>', 'VAE decoder checkpoint for latent models (FLUX: ae.safetensors; DiT: an SD VAE); digit models need none')
     .option('-p, --prompt <text>', "FLUX: the prompt, encoded by the folder's CLIP and T5 (or --clip, --t5)")

@@ -1,6 +1,6 @@
-// The model families cleardit loads, listed once. The loader (checkpoint.ts detect, model.ts), the
-// command line (inspect, check, generate's --model/--vae) and the benchmarks iterate this list; a new
-// family is its folder (see family.ts) and one line here.
+// The model families cleardit loads, listed once. The loader (checkpoint.ts detect, model.ts
+// loadModel) and the command line (inspect's help, generate's --model help, its preset and --vae
+// checks) iterate this list; a new family is its folder (see family.ts) and one line here.
 import type { ModelFamily } from './family.js';
 import { fluxFamily } from './flux/family.js';
 import { ditFamily } from './dit/family.js';

@@ -10,6 +10,7 @@ import type { VaeConfig } from './vae/config.js';
 import { type AnyFamily, type Family, type FamilyConfig, type Naming, MODEL_FAMILIES, familyLabels } from './families.js';
 import type { FamilyInput } from './family.js';
 import { ConfigError } from './errors.js';
+import { withPoolingMaps } from './clear-student.js';
 
 export type { Family } from './families.js';
 
@@ -57,13 +58,14 @@ export function detect(src: TensorSource, vaeHint?: Partial<VaeConfig>): Detecte
     try {
       const config = family.config(input, naming, hints[family.name]);
       family.check(config);
+      const plan = family.clearPlan?.(config);
       return {
         family: family.name,
         naming,
         config,
-        expected: family.expected(config, input),
+        expected: plan ? withPoolingMaps(family.expected(config), plan, src) : family.expected(config),
         map: family.map(config, naming, keys),
-        ignore: family.ignore(keys),
+        ignore: family.ignore?.(keys) ?? new Set(),
       };
     } catch (e) {
       if (e instanceof ConfigError && !e.message.startsWith(src.name)) throw new ConfigError(`${src.name}: ${e.message}`);

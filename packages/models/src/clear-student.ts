@@ -39,11 +39,15 @@ export function withPoolingMaps(expected: Map<string, number[]>, plan: ClearTrai
   return expected;
 }
 
+/** Every parameter of a subtree at `prefix` as trainable, whole or rows [start, end) of each. */
+const trainableOf = (tree: ParamTree, prefix: string, rows?: [number, number]): TrainableWeight[] =>
+  paramEntries(tree, prefix).map(([name]) => ({ name, rows }));
+
 /** DiT: every parameter of every block's attn1 (to_q/k/v, to_out.0); L_attn on every second block, the last one included. */
 export function ditClearPlan(c: DitConfig): ClearTrainingPlan {
   const blocks = Array.from({ length: c.depth }, (_, i) => i);
   return {
-    trainable: ditParams(c).transformer_blocks.flatMap((b, i) => paramEntries(b.attn1, `transformer_blocks.${i}.attn1`).map(([name]) => ({ name }))),
+    trainable: ditParams(c).transformer_blocks.flatMap((b, i) => trainableOf(b.attn1, `transformer_blocks.${i}.attn1`)),
     poolingMaps: blocks.map((i) => `transformer_blocks.${i}.attn1.spatial_weight`),
     attnLayers: blocks.filter((i) => (c.depth - 1 - i) % 2 === 0),
   };
@@ -65,11 +69,10 @@ export function fluxClearPlan(c: FluxConfig): ClearTrainingPlan {
   const P = fluxParams(c);
   const doubles = P.double_blocks.map((_, i) => i);
   const singles = P.single_blocks.map((_, i) => i);
-  const names = (tree: ParamTree, prefix: string) => paramEntries(tree, prefix).map(([name]) => name);
   return {
     trainable: [
-      ...P.double_blocks.flatMap((b, i) => names({ qkv: b.img_attn.qkv, proj: b.img_attn.proj }, `double_blocks.${i}.img_attn`).map((name) => ({ name }))),
-      ...P.single_blocks.flatMap((b, i) => names(b.linear1, `single_blocks.${i}.linear1`).map((name) => ({ name, rows: [0, 3 * C] as [number, number] }))),
+      ...P.double_blocks.flatMap((b, i) => trainableOf({ qkv: b.img_attn.qkv, proj: b.img_attn.proj }, `double_blocks.${i}.img_attn`)),
+      ...P.single_blocks.flatMap((b, i) => trainableOf(b.linear1, `single_blocks.${i}.linear1`, [0, 3 * C])),
     ],
     poolingMaps: [...doubles.map((i) => `double_blocks.${i}.spatial_weight`), ...singles.map((i) => `single_blocks.${i}.spatial_weight`)],
     attnLayers: fluxAttnLayers(c),

@@ -7,6 +7,7 @@ import type { Device } from '@cleardit/tensor';
 import type { KeyMap } from './mapping.js';
 import type { TensorSource } from './source.js';
 import type { Weights } from './weights.js';
+import type { ClearTrainingPlan } from './clear-student.js';
 
 /** What a family reads off a checkpoint to describe it. */
 export interface FamilyInput {
@@ -34,12 +35,17 @@ export interface ModelFamily<Name extends string, Naming extends string, Config,
   config(input: FamilyInput, naming: Naming, hint?: Partial<Config>): Config;
   /** Throws a ConfigError naming the field and the rule a config breaks. */
   check(config: Config): void;
-  /** Canonical key → the shape the network needs (with a CLEAR student's pooling maps where the file has them). */
-  expected(config: Config, input: FamilyInput): Map<string, number[]>;
+  /** Canonical key → the shape the network needs. */
+  expected(config: Config): Map<string, number[]>;
+  /**
+   * What a CLEAR student of this family trains, for families one can be distilled from; the loader
+   * then also expects the plan's pooling maps where a file has them (a student with a down factor).
+   */
+  clearPlan?(config: Config): ClearTrainingPlan;
   /** Canonical key → where it comes from in a file with this naming. */
   map(config: Config, naming: Naming, keys: Set<string>): KeyMap;
-  /** Known tensors that are not loaded (duplicates, fixed tables). */
-  ignore(keys: Set<string>): Set<string>;
+  /** Known tensors that are not loaded (duplicates, fixed tables); none when absent. */
+  ignore?(keys: Set<string>): Set<string>;
   /** The network over loaded weights (the config checked). */
   create(device: Device, config: Config, weights: Weights): Network;
 }

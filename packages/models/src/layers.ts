@@ -7,7 +7,6 @@ import type { ForwardAttention } from './attention-mode.js';
 /** (1 + scale)·LN(x) + shift, LN without affine, shift/scale [B, 1, C]: one kernel of @cleardit/tensor. */
 export { modulate } from '@cleardit/tensor';
 
-/** Splits [B, k·C] into k chunks of [B, 1, C] (adaLN modulation order). */
 /** A Linear layer's tensors, as a bound parameter tree holds them (params.ts linearParams). */
 export interface LinearWeights {
   readonly weight: Tensor;
@@ -17,6 +16,7 @@ export interface LinearWeights {
 /** x · weightᵀ + bias for a Linear layer of a parameter tree. */
 export const applyLinear = (x: Tensor, l: LinearWeights): Tensor => linear(x, l.weight, l.bias);
 
+/** Splits [B, k·C] into k chunks of [B, 1, C] (adaLN modulation order). */
 export function chunks(x: Tensor, k: number): Tensor[] {
   const [B, kc] = x.shape;
   const c = kc / k;

@@ -39,7 +39,7 @@ function headers(name: string, shapes: Map<string, readonly number[]>, metadata:
 
 /** A preset's canonical keys and shapes (the names the network reads; each family's loader maps its other namings onto them). */
 function canonicalShapes(family: AnyFamily, config: Parameters<AnyFamily['check']>[0]): Map<string, number[]> {
-  return family.expected(config, { source: headers('none', new Map()), keys: new Set(), shape: () => [], meta: undefined });
+  return family.expected(config);
 }
 
 /** Which naming each family's canonical keys are (the other namings' fixtures are the golden files). */

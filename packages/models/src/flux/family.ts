@@ -1,7 +1,7 @@
 // FLUX.1 as a model family: BFL's names (flux1-dev.safetensors) or diffusers' (transformer/), the
 // config from metadata or shapes, CLEAR students' pooling maps, and the network.
 import type { ModelFamily } from '../family.js';
-import { withPoolingMaps, fluxClearPlan } from '../clear-student.js';
+import { fluxClearPlan } from '../clear-student.js';
 import { type FluxConfig, FLUX_PRESETS, checkFluxConfig, fluxConfigFromJson, fluxKeys } from './config.js';
 import { isFluxBfl, isFluxDiffusers, fluxBflMap, fluxDiffusersMap, inferFluxConfig } from './keys.js';
 import { FluxTransformer } from './transformer.js';
@@ -16,8 +16,8 @@ export const fluxFamily = {
   config: ({ keys, shape, meta }, naming) =>
     meta && 'depth_single_blocks' in meta ? fluxConfigFromJson(meta) : inferFluxConfig(keys, shape, naming === 'diffusers'),
   check: checkFluxConfig,
-  expected: (c, { source }) => withPoolingMaps(fluxKeys(c), fluxClearPlan(c), source),
+  expected: fluxKeys,
+  clearPlan: fluxClearPlan,
   map: (c, naming) => (naming === 'diffusers' ? fluxDiffusersMap(c) : fluxBflMap(c)),
-  ignore: () => new Set(),
   create: (device, c, weights) => new FluxTransformer(device, c, weights),
 } as const satisfies ModelFamily<'flux', 'bfl' | 'diffusers', FluxConfig, FluxTransformer>;

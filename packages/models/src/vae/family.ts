@@ -14,8 +14,7 @@ export const vaeFamily = {
   naming: (keys) => (!isVaeDecoder(keys) ? undefined : isVaeLdm(keys) ? 'ldm' : 'diffusers'),
   config: ({ keys, shape }, naming, hint) => inferVaeConfig(keys, shape, naming === 'ldm', hint),
   check: checkVaeConfig,
-  expected: (c) => vaeKeys(c),
+  expected: vaeKeys,
   map: (c, naming, keys) => (naming === 'ldm' ? vaeLdmMap(c, keys) : vaeDiffusersMap(c, keys)),
-  ignore: () => new Set(),
   create: (device, c, weights) => new VaeDecoder(device, c, weights),
 } as const satisfies ModelFamily<'vae', 'ldm' | 'diffusers', VaeConfig, VaeDecoder>;

@@ -8,18 +8,14 @@ import {
   AdamW,
   backward,
   conv2d,
-  exp,
   linear,
-  log,
-  max,
+  logSoftmax,
   meanAll,
   mul,
   mulScalar,
   noGrad,
   normalValues,
   silu,
-  sub,
-  sum,
   tensor,
   warmupCosine,
 } from '@cleardit/tensor';
@@ -68,10 +64,7 @@ export function crossEntropy(logits: Tensor, labels: readonly number[]): Tensor 
   const [B, K] = logits.shape;
   const onehot = new Float32Array(B * K);
   labels.forEach((y, b) => (onehot[b * K + y] = 1));
-  // log-sum-exp shifted by the row maximum, which carries no gradient (the result does not depend on it)
-  const m = noGrad(logits.device, () => max(logits, -1, true));
-  const z = sub(logits, m);
-  const logp = sub(z, log(sum(exp(z), -1, true))); // [B, K]
+  const logp = logSoftmax(logits, -1); // [B, K]
   return mulScalar(meanAll(mul(tensor(logits.device, onehot, [B, K]), logp)), -K);
 }
 

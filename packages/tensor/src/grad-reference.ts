@@ -1,8 +1,23 @@
-// The plain float64 references of the backward kernels, gathered as `ref.grad`.
-export { sumToShape, unary, powScalar, binary, addMul, UNARY_DERIVATIVE } from './ops/elementwise.grad.ref.js';
-export { reduce, softmax, layerNorm, rmsNorm, groupNorm, modulate, type NormGradsRef } from './ops/rows.grad.ref.js';
-export { matmul, linear } from './ops/matmul.grad.ref.js';
-export { permute, concat, slice, indexSelect, upsampleNearest2x } from './ops/layout.grad.ref.js';
-export { conv2d } from './ops/conv.grad.ref.js';
-export { scaledDotProductAttention } from './ops/attention.grad.ref.js';
-export { rope } from './ops/rope.grad.ref.js';
+// The plain float64 references of the backward kernels, gathered as `ref.grad`; each comes from its
+// op's file (ops/<op>.ts; the unary and binary ones from elementwise.grad.ref.ts).
+export { sumToShape, unary, binary, UNARY_DERIVATIVE } from './ops/elementwise.grad.ref.js';
+export { powScalarGradRef as powScalar } from './ops/pow-scalar.js';
+export { addMulGradRef as addMul } from './ops/add-mul.js';
+export { reduceGradRef as reduce } from './ops/reduce.js';
+export { softmaxGradRef as softmax } from './ops/softmax.js';
+export { logSoftmaxGradRef as logSoftmax } from './ops/log-softmax.js';
+export { layerNormGradRef as layerNorm } from './ops/layer-norm.js';
+export { rmsNormGradRef as rmsNorm } from './ops/rms-norm.js';
+export { groupNormGradRef as groupNorm } from './ops/group-norm.js';
+export { modulateGradRef as modulate } from './ops/modulate.js';
+export type { NormGradsRef } from './ops/norm-kit.js';
+export { matmulGradRef as matmul } from './ops/matmul.js';
+export { linearGradRef as linear } from './ops/linear.js';
+export { permuteGradRef as permute } from './ops/permute.js';
+export { concatGradRef as concat } from './ops/concat.js';
+export { sliceGradRef as slice } from './ops/slice.js';
+export { indexSelectGradRef as indexSelect } from './ops/index-select.js';
+export { upsampleNearest2xGradRef as upsampleNearest2x } from './ops/upsample.js';
+export { conv2dGradRef as conv2d } from './ops/conv2d.js';
+export { scaledDotProductAttentionGradRef as scaledDotProductAttention } from './ops/attention.js';
+export { ropeGradRef as rope } from './ops/rope.js';

@@ -2,14 +2,11 @@ export * from './errors.js';
 export { Device } from './device/device.js';
 export { Tensor } from './tensor.js';
 export * from './create.js';
-// The ops' option and name types; the ops themselves are exported once, below, as the
-// differentiable wrappers of autograd/ops.ts (the raw kernels stay reachable as `raw.*`), so no public
-// name can be a kernel that silently drops gradients.
+// The public ops, each differentiable, each exported once (ops/index.ts); the raw kernels stay
+// reachable as `raw.*` and the references as `ref.*`, so no public name can be a kernel that silently
+// drops gradients.
+export * from './ops/index.js';
 export type { UnaryOp, BinaryOp } from './ops/elementwise.js';
-export type { ReduceOp } from './ops/rows.js';
-export type { MatmulOptions, MatmulTiles } from './ops/matmul.js';
-export type { Conv2dOptions } from './ops/conv.js';
-export type { AttentionOptions } from './ops/attention.js';
 export { normalValues, uniformValues, philox } from './random.js';
 export * from './shape.js';
 export * from './dtype.js';
@@ -24,5 +21,5 @@ export * from './safetensors/index.js';
 export { createBrowserDevice, type BrowserDeviceOptions } from './device/browser.js';
 export { describeAdapter, isSoftwareAdapter } from './device/describe.js';
 export * from './autograd/index.js';
-export * as raw from './autograd/raw.js';
+export * as raw from './raw.js';
 export * from './optim/index.js';

@@ -1,4 +1,4 @@
-// Backward of softmax, the norms, matmul/linear, the layout ops, conv2d, attention and rope: GPU
+// Backward of softmax, logSoftmax, the norms, matmul/linear, the layout ops, conv2d, attention and rope: GPU
 // against the float64 reference backward, reference against central finite differences (gradcheck.ts).
 import { describe, it, beforeAll } from 'vitest';
 import {
@@ -6,6 +6,7 @@ import {
   ref,
   tensor,
   softmax,
+  logSoftmax,
   layerNorm,
   rmsNorm,
   groupNorm,
@@ -57,6 +58,26 @@ describe('softmax and norms', () => {
         gpu: ([x]) => softmax(x, axis),
         fwd: ([x]) => ref.softmax(x, axis),
         bwd: ([x], g) => [ref.grad.softmax(ref.softmax(x, axis), g, axis)],
+        tol: ROWS,
+        fdMax: 150,
+      });
+  });
+
+  it('logSoftmax on the last and an inner axis', async () => {
+    for (const [i, [shape, axis]] of (
+      [
+        [[7], 0],
+        [[3, 33], -1],
+        [[2, 9, 3], 1],
+        [[260, 6], -1],
+      ] as [number[], number][]
+    ).entries())
+      await gradCheck(d, {
+        label: `logSoftmax ${JSON.stringify(shape)} axis ${axis}`,
+        inputs: [randHost(shape, 720 + i, 2)],
+        gpu: ([x]) => logSoftmax(x, axis),
+        fwd: ([x]) => ref.logSoftmax(x, axis),
+        bwd: ([x], g) => [ref.grad.logSoftmax(ref.logSoftmax(x, axis), g, axis)],
         tol: ROWS,
         fdMax: 150,
       });

@@ -76,6 +76,7 @@ const CASES: Record<string, Case> = {
   mean: unaryCase((a) => T.mean(a, 1, true)),
   max: unaryCase((a) => T.max(a, 1)),
   softmax: unaryCase((a) => T.softmax(a, -1)),
+  logSoftmax: unaryCase((a) => T.logSoftmax(a, 0)),
   layerNorm: () => {
     const [x, w, b] = [p([2, 8]), p([8]), p([8])];
     return { params: [x, w, b], out: T.layerNorm(x, { weight: w, bias: b }) };

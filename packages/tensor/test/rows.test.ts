@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { type Device, reduce, softmax, layerNorm, rmsNorm, groupNorm, ref, tensor } from '../src/index.js';
+import { type Device, reduce, softmax, logSoftmax, layerNorm, rmsNorm, groupNorm, ref, tensor } from '../src/index.js';
 import { getDevice, randHost, up, expectClose } from './helpers.js';
 
 // f32 accumulation over up to a few thousand elements: relative error grows ~√len·ε; 2e-5 covers it.
@@ -57,6 +57,29 @@ describe('softmax', () => {
   it('is stable for large logits', async () => {
     const x = ref.host([4], [1000, 999, -1000, 0]);
     await expectClose(softmax(up(d, x)), ref.softmax(x), { atol: 1e-6, rtol: 1e-5 }, 'large logits');
+  });
+});
+
+describe('logSoftmax', () => {
+  it('matches the reference on the last and inner axes', async () => {
+    for (const [i, [shape, axis]] of (
+      [
+        [[1], -1],
+        [[7], 0],
+        [[3, 33], -1],
+        [[2, 129, 3], 1],
+        [[5, 1000], -1],
+      ] as [number[], number][]
+    ).entries()) {
+      const x = randHost(shape, 420 + i, 4);
+      // |x − shift| reaches ~20 here: a few f32 ulps of it
+      await expectClose(logSoftmax(up(d, x), axis), ref.logSoftmax(x, axis), { atol: 1e-5, rtol: 1e-5 }, `logSoftmax ${JSON.stringify(shape)}`);
+    }
+  });
+  it('keeps the log of probabilities that underflow softmax', async () => {
+    // exp(−2000) is 0 in f32, so log(softmax(x)) would be −∞ for the last two; their log-probabilities are finite
+    const x = ref.host([4], [1000, 999, -1000, 0]);
+    await expectClose(logSoftmax(up(d, x)), ref.logSoftmax(x), { atol: 1e-4, rtol: 1e-6 }, 'large logits');
   });
 });
 

@@ -2,7 +2,7 @@
 // the output), its float64 reference, and each operand's gradient both ways (WGSL over `a`, `b` and the
 // output gradient `g`; float64 partials). The forward kernel (elementwise.ts), the backward kernels
 // (elementwise.grad.ts: summed back over broadcast axes), both references and the op's public name
-// (autograd/ops.ts) read this table: adding a binary op is one entry here, its one-line public and raw
+// (autograd/elementwise.ts) read this table: adding a binary op is one entry here, its one-line public and raw
 // functions, and its test (docs/architecture.md, "How to add").
 
 export interface BinaryDef {

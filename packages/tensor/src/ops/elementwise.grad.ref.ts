@@ -1,4 +1,4 @@
-// Plain float64 references for elementwise.grad.ts: the gradients of the elementwise ops and the
+// Plain float64 references for elementwise.grad.ts: the gradients of the unary and binary ops and the
 // broadcasting reduce (sum back to an operand's shape).
 import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
 import { host, type HostTensor } from './host.js';
@@ -28,12 +28,6 @@ export function unary(op: UnaryOp, x: HostTensor, g: HostTensor): HostTensor {
   return out;
 }
 
-export function powScalar(x: HostTensor, p: number, g: HostTensor): HostTensor {
-  const out = host(x.shape);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = p === 0 ? 0 : g.data[i] * p * x.data[i] ** (p - 1);
-  return out;
-}
-
 /** [∂/∂a, ∂/∂b] of binary(op, a, b) against g, each summed to its operand's shape. */
 export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor): [HostTensor, HostTensor] {
   const shape = broadcastShapes(op, a.shape, b.shape);
@@ -57,10 +51,4 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor, g: HostTensor
     gb.data[i] = db;
   }
   return [sumToShape(ga, a.shape), sumToShape(gb, b.shape)];
-}
-
-/** Gradients of addMul(h, g, y) given the output's gradient: [dh, dg, dy], each summed to its operand's shape. */
-export function addMul(h: HostTensor, g: HostTensor, y: HostTensor, grad: HostTensor): [HostTensor, HostTensor, HostTensor] {
-  const [dg, dy] = binary('mul', g, y, sumToShape(grad, broadcastShapes('mul', g.shape, y.shape)));
-  return [sumToShape(grad, h.shape), dg, dy];
 }

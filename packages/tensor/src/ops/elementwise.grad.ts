@@ -1,4 +1,4 @@
-// Backward kernels of the elementwise ops, and the broadcasting reduce every backward needs: an
+// Backward kernels of the unary and binary ops, and the broadcasting reduce every backward needs: an
 // expression over operands broadcast to a `full` shape, summed back over the axes where the `target`
 // shape was broadcast. With nothing to sum it is one thread per element; with a few elements per
 // target one thread loops over them; otherwise a row kernel (reduce-kit.ts) sums each target's elements.
@@ -10,7 +10,7 @@ import { broadcastStrides, fmtShape, numel, sameShape, stridesOf, type Shape } f
 import { HELPERS, PRELUDE } from './elementwise-wgsl.js';
 import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 import { UNARY_OPS, UNARY_GRAD_FNS, type UnaryOp } from './unary-ops.js';
-import { f32Lit, memo, requireDtype } from './wgsl.js';
+import { memo, requireDtype } from './wgsl.js';
 import { defineKernel } from './kernel.js';
 import { type RowMode, rowKernel, rowMode } from './reduce-kit.js';
 
@@ -109,6 +109,14 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return sumExpr('sum_to_shape', g.shape, shape, [{ name: 'g', t: g }], 'g');
 }
 
+/** `full` summed back to `shape` where it was broadcast, consuming `full` (returned as is when the shapes match). */
+export function reduceTo(full: Tensor, shape: Shape): Tensor {
+  if (sameShape(full.shape, shape)) return full;
+  const r = sumToShape(full, shape);
+  full.dispose();
+  return r;
+}
+
 /** `g` broadcast up to `shape` (the gradient of a sum or mean that kept the axis, scaled). */
 export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
   if (numel(shape) === g.numel && scale === 1) return g.reshape(shape);
@@ -138,35 +146,6 @@ export function unaryBackward(op: UnaryOp, x: Tensor, g: Tensor): Tensor {
     ],
     UNARY_OPS[op].grad,
     UNARY_GRAD_FNS,
-  );
-}
-
-/** WGSL for p·x^(p−1) (matching powScalar's handling of integer powers of negative x). */
-function powDerivative(p: number): string {
-  if (p === 0) return '0.0';
-  if (p === 1) return '1.0';
-  if (p === 2) return '2.0 * x';
-  if (p === 0.5) return '0.5 * inverseSqrt(x)';
-  if (p === -0.5) return '-0.5 * inverseSqrt(x) / x';
-  if (p === -1) return '-1.0 / (x * x)';
-  if (Number.isInteger(p)) {
-    const q = p - 1;
-    const sign = Math.abs(q) % 2 === 1 ? 'select(1.0, -1.0, x < 0.0)' : '1.0';
-    return `${f32Lit(p)} * ${sign} * pow(abs(x), ${f32Lit(q)})`;
-  }
-  return `${f32Lit(p)} * pow(x, ${f32Lit(p - 1)})`;
-}
-
-export function powScalarBackward(x: Tensor, p: number, g: Tensor): Tensor {
-  return sumExpr(
-    'pow_grad',
-    x.shape,
-    x.shape,
-    [
-      { name: 'x', t: x },
-      { name: 'g', t: g },
-    ],
-    `g * (${powDerivative(p)})`,
   );
 }
 

@@ -19,10 +19,6 @@ export function unary(op: UnaryOp, x: HostTensor): HostTensor {
   return map(x, UNARY_REF[op]);
 }
 
-export function powScalar(x: HostTensor, p: number): HostTensor {
-  return map(x, (v) => v ** p);
-}
-
 /** Each binary op's float64 forward, from the table (binary-ops.ts). */
 export const BINARY_REF = Object.fromEntries(BINARY_OP_NAMES.map((op) => [op, BINARY_OPS[op].ref])) as Record<BinaryOp, (a: number, b: number) => number>;
 
@@ -44,9 +40,4 @@ export function binary(op: BinaryOp, a: HostTensor, b: HostTensor): HostTensor {
     out.data[i] = f(a.data[ia], b.data[ib]);
   }
   return out;
-}
-
-/** h + g·y with broadcasting: the plain composition of the two binary references. */
-export function addMul(h: HostTensor, g: HostTensor, y: HostTensor): HostTensor {
-  return binary('add', h, binary('mul', g, y));
 }

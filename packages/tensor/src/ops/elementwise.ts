@@ -1,4 +1,7 @@
-// Elementwise kernels: unary maps, scalar maps, binary ops with numpy broadcasting, casts.
+// Elementwise kernels: unary maps, binary ops with numpy broadcasting, casts, copies.
+// They sit below the tape (autograd/tape.ts), which sums gradients with them; their differentiable
+// wrappers are autograd/elementwise.ts. (powScalar, addScalar, mulScalar and addMul, which the tape does
+// not need, are op files of their own: pow-scalar.ts, scalar-ops.ts, add-mul.ts.)
 // One thread per output element. Counts and scalars are kernel parameters (kernel.ts), so a map or a
 // same-shape binary op compiles once for every size and value; broadcasting bakes its index arithmetic.
 // Reference: elementwise.ref.ts.
@@ -6,7 +9,8 @@
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import { memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
-import { PRELUDE, HELPERS, broadcastIndex } from './elementwise-wgsl.js';
+import { broadcastIndex } from './elementwise-wgsl.js';
+import { mapKernel } from './map-kernel.js';
 import { defineKernel } from './kernel.js';
 import { DTypeError } from '../errors.js';
 import { type DType, isPacked16 } from '../dtype.js';
@@ -16,31 +20,11 @@ import { BINARY_OPS, type BinaryOp } from './binary-ops.js';
 export type { UnaryOp } from './unary-ops.js';
 export type { BinaryOp } from './binary-ops.js';
 
-/** A one-input map `O[i] = expr(x)`; `s` in the expression is the uniform scalar P.s when given. */
-function mapKernel(op: string, a: Tensor, expr: string, s?: number): Tensor {
-  requireDtype(op, a, 'f32');
-  const device = a.device;
-  const out = Tensor.empty(device, a.shape);
-  const k = memo(`map:${op}:${expr}`, () =>
-    defineKernel({
-      name: op,
-      inputs: { A: 'f32' },
-      outputs: { O: 'f32' },
-      params: s === undefined ? {} : { s: 'f32' },
-      prelude: HELPERS.test(expr) ? PRELUDE : undefined,
-      each: 'thread',
-      body: `  let x = A[i];\n  O[i] = ${expr};`,
-    }),
-  );
-  k.launch(device, { inputs: [a.buffer], outputs: [out.buffer], count: a.numel, params: s === undefined ? {} : { s } });
-  return out;
-}
-
 export function unary(op: UnaryOp, a: Tensor): Tensor {
   return mapKernel(op, a, UNARY_OPS[op].wgsl);
 }
 
-// Named shorthands of the raw kernels (`raw.silu`), the same names as the recording ops in autograd/ops.ts.
+// Named shorthands of the raw kernels (`raw.silu`), the same names as the recording ops in autograd/elementwise.ts.
 export const neg = (a: Tensor) => unary('neg', a);
 export const exp = (a: Tensor) => unary('exp', a);
 export const log = (a: Tensor) => unary('log', a);
@@ -56,29 +40,6 @@ export const square = (a: Tensor) => unary('square', a);
 export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
 export const geluErf = (a: Tensor) => unary('gelu_erf', a);
 export const softplus = (a: Tensor) => unary('softplus', a);
-
-/** x^p. Integer p works for negative x (sign follows odd powers); other p require x ≥ 0. */
-export function powScalar(a: Tensor, p: number): Tensor {
-  if (p === 1) return mapKernel('pow', a, 'x');
-  if (p === 2) return mapKernel('pow', a, 'x * x');
-  if (p === 0.5) return mapKernel('pow', a, 'sqrt(x)');
-  if (p === -0.5) return mapKernel('pow', a, 'inverseSqrt(x)');
-  if (p === -1) return mapKernel('pow', a, '1.0 / x');
-  if (p === 0) return mapKernel('pow', a, '1.0');
-  if (Number.isInteger(p)) {
-    const sign = Math.abs(p) % 2 === 1 ? 'select(1.0, -1.0, x < 0.0)' : '1.0';
-    return mapKernel('pow', a, `${sign} * pow(abs(x), P.s)`, p);
-  }
-  return mapKernel('pow', a, 'pow(x, P.s)', p);
-}
-
-export function addScalar(a: Tensor, s: number): Tensor {
-  return mapKernel('add_scalar', a, 'x + P.s', s);
-}
-
-export function mulScalar(a: Tensor, s: number): Tensor {
-  return mapKernel('mul_scalar', a, 'x * P.s', s);
-}
 
 export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const device = sameDevice(op, a, b);
@@ -111,32 +72,6 @@ export const mul = (a: Tensor, b: Tensor) => binary('mul', a, b);
 export const div = (a: Tensor, b: Tensor) => binary('div', a, b);
 export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
 export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
-
-/**
- * h + g·y with numpy broadcasting, in one kernel: the gated residual of adaLN-Zero blocks
- * (x + gate·attn(x), gate [B, 1, C]) without the intermediate g·y.
- */
-export function addMul(h: Tensor, g: Tensor, y: Tensor): Tensor {
-  const device = sameDevice('addMul', h, g, y);
-  for (const t of [h, g, y]) requireDtype('addMul', t, 'f32');
-  const shape = broadcastShapes('addMul', broadcastShapes('addMul', h.shape, g.shape), y.shape);
-  const out = Tensor.empty(device, shape);
-  const same = [h, g, y].every((t) => sameShape(t.shape, shape));
-  const k = memo(`addMul:${same ? '' : `${h.shape}|${g.shape}|${y.shape}|${shape}`}`, () =>
-    defineKernel({
-      name: 'addMul',
-      inputs: { H: 'f32', G: 'f32', Y: 'f32' },
-      outputs: { O: 'f32' },
-      each: 'thread',
-      body: `  ${broadcastIndex('ih', h.shape, shape)}
-  ${broadcastIndex('ig', g.shape, shape)}
-  ${broadcastIndex('iy', y.shape, shape)}
-  O[i] = fma(G[ig], Y[iy], H[ih]);`,
-    }),
-  );
-  k.launch(device, { inputs: [h.buffer, g.buffer, y.buffer], outputs: [out.buffer], count: out.numel });
-  return out;
-}
 
 /**
  * Converts between f32, f16 and bf16 (packed storage), i32 and u32. Float → int truncates toward zero;

@@ -1,21 +1,31 @@
-// Batched matrix multiply: C = alpha · op(A) · op(B) + bias, with op = identity or transpose,
-// numpy broadcasting over the leading (batch) axes, and a fused bias over the last axis of C.
-// Tiled kernel: a workgroup computes a TM×TN tile of C, staging TK-deep slices of A and B in
-// workgroup memory; each invocation accumulates an RM×RN block in registers, its columns strided
-// by the workgroup width so that neighbouring invocations read neighbouring addresses.
-// The tile shape is per adapter (see tilesFor); the arithmetic is the same. Reference: matmul.ref.ts.
-// B (a weight) may be packed f16/bf16: both kernels widen it on load, exactly, and compute in f32; so
-// 16-bit weights take half the memory on every adapter. A, bias and C are f32.
+// matmul: C = alpha · op(A) · op(B) + bias, with op = identity or transpose, numpy broadcasting over
+// the leading (batch) axes and a fused bias over the last axis of C — the kernel, its float64
+// reference, the backward and its reference, and the public differentiable op.
+// The kernel is per adapter: matmul-gpu.ts's workgroup tiles (shape from tilesFor) on GPUs,
+// matmul-cpu.ts's register blocks on software adapters; the arithmetic is the same. B (a weight) may
+// be packed f16/bf16: both widen it on load, exactly, and compute in f32, so 16-bit weights take half
+// the memory on every adapter. A, bias and C are f32.
+// The backward is matmuls with the transposes folded into the flags (the same per-adapter kernels)
+// and the broadcasting reduce for broadcast batch axes and the bias:
+//   dop(A) = α·G·op(B)ᵀ,  dop(B) = α·op(A)ᵀ·G,  dbias = Σ_rows G
+// A packed 16-bit B (a frozen f16/bf16 weight) has no gradient, and stays the B operand of dA's matmul.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../shape.js';
-import { memo, packedLoader, requireDtype, sameDevice } from './wgsl.js';
-import { isPacked16, type Packed16 } from '../dtype.js';
-import { defineKernel, type Kernel } from './kernel.js';
+import { memo, requireDtype, sameDevice } from './wgsl.js';
+import { isPacked16 } from '../dtype.js';
 import type { Device } from '../device/device.js';
-import { cpuMatmulKernel, cpuMatmulSplits, cpuMatmulVariant, MATMUL_PARAMS } from './matmul-cpu.js';
-import { sum } from './rows.js';
+import { cpuMatmulKernel, cpuMatmulSplits, cpuMatmulVariant } from './matmul-cpu.js';
+import { tiledMatmulKernel, type MatmulTiles } from './matmul-gpu.js';
+import { sumKernel } from './reduce.js';
+import { transposeKernel } from './permute.js';
+import { reduceTo, sumToShape } from './elementwise.grad.js';
+import { host, type HostTensor } from './host.js';
+import { sumToShape as sumToShapeRef } from './elementwise.grad.ref.js';
+import { needsGrad, rawOf, record } from '../autograd/tape.js';
+
+export type { MatmulTiles } from './matmul-gpu.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -24,14 +34,6 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** Scales the product (not the bias). */
   alpha?: number;
-}
-
-export interface MatmulTiles {
-  TM: number;
-  TN: number;
-  TK: number;
-  RM: number;
-  RN: number;
 }
 
 /** Tile shapes measured best per adapter kind (benchmarks/matmul-tiles.ts); small problems get smaller tiles. */
@@ -61,7 +63,7 @@ function batchOffset(batch: readonly number[], outBatch: readonly number[], matS
   return { expr: terms.join(' + '), stride: 0 };
 }
 
-export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
+export function matmulKernel(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
   const op = 'matmul';
   const device = sameDevice(op, a, b, ...(opts.bias ? [opts.bias] : []));
   requireDtype(op, a, 'f32');
@@ -103,7 +105,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
     const kq = Math.ceil(K / 4 / splits);
     const parts = Tensor.empty(device, [Z, splits, M, N]);
     plan.kernel.launch(device, { inputs, outputs: [parts.buffer], params: { ...params, splits, kq }, workgroups: plan.workgroups(M, N, Z * splits) });
-    const summed = sum(parts, 1);
+    const summed = sumKernel(parts, 1);
     parts.dispose();
     const shaped = summed.reshape(outShape);
     summed.dispose();
@@ -117,89 +119,145 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: M
   return out;
 }
 
-/** The workgroup-tiled kernel for GPUs (see the header); sizes and scale come from MATMUL_PARAMS. */
-function tiledMatmulKernel(t: MatmulTiles, ta: boolean, tb: boolean, b16: Packed16 | undefined, bias: boolean, aBase: string, bBase: string): Kernel {
-  const { TM, TN, TK, RM, RN } = t;
-  const WX = TN / RN;
-  const WY = TM / RM;
-  const threads = WX * WY;
-  const loadA = ta ? 'A[aBase + k * M + m]' : 'A[aBase + m * K + k]';
-  const iB = tb ? 'bBase + n * K + k' : 'bBase + k * N + n';
-  const loadB = b16 ? `ldB(${iB})` : `B[${iB}]`;
-  // Fully unrolled register block: llvmpipe keeps private arrays in memory unless every index is a
-  // constant, and the unrolled form costs nothing on hardware compilers.
-  const ii = Array.from({ length: RM }, (_, i) => i);
-  const jj = Array.from({ length: RN }, (_, j) => j);
-  const accDecl = ii.map((i) => `  var c${i}_${jj.join(`: f32 = 0.0;\n  var c${i}_`)}: f32 = 0.0;`).join('\n');
-  const inner = [
-    ...ii.map((i) => `      let a${i} = As[kk * ${TM}u + lid.y * ${RM}u + ${i}u];`),
-    ...jj.map((j) => `      let b${j} = Bs[kk * ${TN}u + lid.x + ${j * WX}u];`),
-    ...ii.flatMap((i) => jj.map((j) => `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)),
-  ].join('\n');
-  const tail = ` * P.alpha${bias ? ' + Bias[n]' : ''}`;
-  const store = ii
-    .map((i) => {
-      const cols = jj.map((j) => `    { let n = col0 + lid.x + ${j * WX}u; if (n < N) { C[cBase + m * N + n] = c${i}_${j}${tail}; } }`).join('\n');
-      return `  { let m = row0 + lid.y * ${RM}u + ${i}u;\n  if (m < M) {\n${cols}\n  } }`;
-    })
-    .join('\n');
-  return defineKernel({
-    name: `matmul_${TM}x${TN}x${TK}_${RM}x${RN}${b16 ? `_${b16}` : ''}`,
-    inputs: { A: 'f32', B: b16 ? 'u32' : 'f32', ...(bias && { Bias: 'f32' }) },
-    outputs: { C: 'f32' },
-    params: MATMUL_PARAMS,
-    prelude: `${b16 ? packedLoader('ldB', 'B', b16, false) : ''}
-var<workgroup> As: array<f32, ${TK * TM}>;
-var<workgroup> Bs: array<f32, ${TK * TN}>;`,
-    workgroupSize: [WX, WY],
-    each: 'grid',
-    body: `  let z = wid.z;
-  let M = P.M;
-  let N = P.N;
-  let K = P.K;
-  let aBase = ${aBase};
-  let bBase = ${bBase};
-  let row0 = wid.y * ${TM}u;
-  let col0 = wid.x * ${TN}u;
-  let tid = lid.y * ${WX}u + lid.x;
-${accDecl}
-  for (var k0 = 0u; k0 < K; k0 = k0 + ${TK}u) {
-    for (var e = tid; e < ${TK * TM}u; e = e + ${threads}u) {
-      let kk = e ${ta ? `/ ${TM}u` : `% ${TK}u`};
-      let mm = e ${ta ? `% ${TM}u` : `/ ${TK}u`};
-      let m = row0 + mm;
-      let k = k0 + kk;
-      As[kk * ${TM}u + mm] = select(0.0, ${loadA}, m < M && k < K);
-    }
-    for (var e = tid; e < ${TK * TN}u; e = e + ${threads}u) {
-      let kk = e ${tb ? `% ${TK}u` : `/ ${TN}u`};
-      let nn = e ${tb ? `/ ${TK}u` : `% ${TN}u`};
-      let n = col0 + nn;
-      let k = k0 + kk;
-      Bs[kk * ${TN}u + nn] = select(0.0, ${loadB}, n < N && k < K);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${TK}u; kk = kk + 1u) {
-${inner}
-    }
-    workgroupBarrier();
+/** The float64 reference of matmulKernel. */
+export function matmulRef(
+  a: HostTensor,
+  b: HostTensor,
+  opts: { transposeA?: boolean; transposeB?: boolean; bias?: HostTensor; alpha?: number } = {},
+): HostTensor {
+  const ta = !!opts.transposeA;
+  const tb = !!opts.transposeB;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = a.shape[ra - (ta ? 1 : 2)];
+  const K = a.shape[ra - (ta ? 2 : 1)];
+  const N = b.shape[rb - (tb ? 2 : 1)];
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes('matmul', aBatch, bBatch);
+  const out = host([...batch, M, N]);
+  const os = stridesOf(batch);
+  const offset = (sub: number[], z: number, mat: number) => {
+    const off = batch.length - sub.length;
+    const ss = stridesOf(sub);
+    let o = 0;
+    for (let d = off; d < batch.length; d++) if (sub[d - off] !== 1) o += (Math.floor(z / os[d]) % batch[d]) * ss[d - off];
+    return o * mat;
+  };
+  const alpha = opts.alpha ?? 1;
+  for (let z = 0; z < numel(batch); z++) {
+    const ao = offset(aBatch, z, M * K);
+    const bo = offset(bBatch, z, K * N);
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += a.data[ao + (ta ? k * M + m : m * K + k)] * b.data[bo + (tb ? n * K + k : k * N + n)];
+        out.data[(z * M + m) * N + n] = alpha * acc + (opts.bias?.data[n] ?? 0);
+      }
   }
-  let cBase = z * M * N;
-${store}`,
-  });
+  return out;
 }
 
-/** PyTorch's Linear: x [..., in] · weightᵀ (weight [out, in], f32 or packed f16/bf16) + bias [out]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-  if (weight.rank !== 2) throw new ShapeError('linear', `weight must be [out, in], got ${fmtShape(weight.shape)}`);
-  const inF = weight.shape[1];
-  if (x.shape[x.rank - 1] !== inF)
-    throw new ShapeError('linear', `input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features, weight ${fmtShape(weight.shape)} expects ${inF}`);
-  const rows = x.numel / inF;
-  const flat = x.reshape([rows, inF]);
-  const y = matmul(flat, weight, { transposeB: true, bias });
-  flat.dispose();
-  const shaped = y.reshape([...x.shape.slice(0, -1), weight.shape[0]]);
-  y.dispose();
-  return shaped;
+// ---- backward ------------------------------------------------------------------------------------
+
+export interface MatmulGrads {
+  da?: Tensor;
+  db?: Tensor;
+  dbias?: Tensor;
+}
+
+export interface GradsWanted {
+  a?: boolean;
+  b?: boolean;
+  bias?: boolean;
+}
+
+/** Gradients of matmul(a, b, opts) given the output's gradient g (shape [...batch, M, N]). */
+export function matmulBackward(a: Tensor, b: Tensor, g: Tensor, opts: MatmulOptions, want: GradsWanted): MatmulGrads {
+  const ta = !!opts.transposeA;
+  const tb = !!opts.transposeB;
+  const alpha = opts.alpha ?? 1;
+  const out: MatmulGrads = {};
+  if (want.a) {
+    // A stored [M,K] (or [K,M] when ta)
+    let full: Tensor;
+    if (!ta) full = matmulKernel(g, b, { transposeB: !tb, alpha });
+    else if (b.dtype === 'f32') full = matmulKernel(b, g, { transposeA: tb, transposeB: true, alpha });
+    else {
+      // op(B)·Gᵀ would put the packed B first: compute (G·op(B)ᵀ)ᵀ instead
+      const t = matmulKernel(g, b, { transposeB: !tb, alpha });
+      full = transposeKernel(t);
+      t.dispose();
+    }
+    out.da = reduceTo(full, a.shape);
+  }
+  if (want.b) {
+    const full = !tb ? matmulKernel(a, g, { transposeA: !ta, alpha }) : matmulKernel(g, a, { transposeA: true, transposeB: ta, alpha });
+    out.db = reduceTo(full, b.shape);
+  }
+  if (want.bias && opts.bias) {
+    const n = g.shape[g.rank - 1];
+    const s = sumToShape(g, [n]);
+    out.dbias = s.reshape(opts.bias.shape);
+    s.dispose();
+  }
+  return out;
+}
+
+/** The float64 reference of matmulBackward, [dA, dB, dbias], by direct loops (independent of the composition the GPU backward uses). */
+export function matmulGradRef(
+  a: HostTensor,
+  b: HostTensor,
+  g: HostTensor,
+  opts: { transposeA?: boolean; transposeB?: boolean; alpha?: number } = {},
+): [HostTensor, HostTensor, HostTensor] {
+  const ta = !!opts.transposeA;
+  const tb = !!opts.transposeB;
+  const alpha = opts.alpha ?? 1;
+  const M = a.shape[a.shape.length - (ta ? 1 : 2)];
+  const K = a.shape[a.shape.length - (ta ? 2 : 1)];
+  const N = b.shape[b.shape.length - (tb ? 2 : 1)];
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes('matmul', aBatch, bBatch);
+  const Z = numel(batch);
+  const os = stridesOf(batch);
+  const offset = (sub: number[], z: number) => {
+    const off = batch.length - sub.length;
+    const ss = stridesOf(sub);
+    let o = 0;
+    for (let d = off; d < batch.length; d++) if (sub[d - off] !== 1) o += (Math.floor(z / os[d]) % batch[d]) * ss[d - off];
+    return o;
+  };
+  // gradients at the broadcast batch shape, summed back afterwards
+  const daFull = host([...batch, ...a.shape.slice(-2)]);
+  const dbFull = host([...batch, ...b.shape.slice(-2)]);
+  const dbias = host([N]);
+  for (let z = 0; z < Z; z++) {
+    const ao = offset(aBatch, z) * M * K;
+    const bo = offset(bBatch, z) * K * N;
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        const gv = g.data[(z * M + m) * N + n];
+        dbias.data[n] += gv;
+        for (let k = 0; k < K; k++) {
+          const ia = ta ? k * M + m : m * K + k;
+          const ib = tb ? n * K + k : k * N + n;
+          daFull.data[z * M * K + ia] += alpha * gv * b.data[bo + ib];
+          dbFull.data[z * K * N + ib] += alpha * gv * a.data[ao + ia];
+        }
+      }
+  }
+  return [sumToShapeRef(daFull, a.shape), sumToShapeRef(dbFull, b.shape), dbias];
+}
+
+/** The public op: the kernel, recording its backward on the tape when an input requires gradients. */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
+  if (!needsGrad(a, b, opts.bias)) return matmulKernel(a, b, opts, tiles);
+  const out = rawOf(a.device, () => matmulKernel(a, b, opts, tiles));
+  record('matmul', [a, b, opts.bias], [out], [a, b], ([g], [sa, sb], need) => {
+    const r = matmulBackward(sa, sb, g!, opts, { a: need[0], b: need[1], bias: need[2] });
+    return [r.da, r.db, r.dbias];
+  });
+  return out;
 }

@@ -9,6 +9,7 @@
 //   [8192, 64]: 33 ms as workgroups, a few ms as threads).
 
 import type { Device } from '../device/device.js';
+import { axisGeometry } from './axes.js';
 import { defineKernel, type Kernel, type KernelSpec } from './kernel.js';
 
 export const RW = 64;
@@ -21,11 +22,8 @@ export interface RowGeometry {
 }
 
 export function rowGeometry(shape: readonly number[], axis: number): RowGeometry {
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < axis; i++) outer *= shape[i];
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
-  return { rows: outer * inner, len: shape[axis], inner };
+  const { outer, len, inner } = axisGeometry(shape, axis);
+  return { rows: outer * inner, len, inner };
 }
 
 /** WGSL every strided row kernel starts with: row r covers elements base + j·P.inner, j < P.len. */

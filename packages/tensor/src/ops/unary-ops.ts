@@ -1,8 +1,8 @@
 // Every unary op, declared once: its forward as WGSL over `x: f32`, its float64 reference, and its
 // derivative both ways (WGSL over `x` and the output gradient `g`; float64 d/dx). The forward kernel
 // (elementwise.ts), the backward kernel (elementwise.grad.ts), the references (elementwise.ref.ts,
-// elementwise.grad.ref.ts) and the op's public name (autograd/ops.ts) all read this table, so adding an
-// op is one entry here, its one-line public function, and its test (docs/architecture.md, "How to add").
+// elementwise.grad.ref.ts) and the op's public name (autograd/elementwise.ts) all read this table, so
+// adding an op is one entry here, its one-line public and raw functions, and its test (docs/architecture.md, "How to add").
 // WGSL helpers (tanh_safe, sin_acc, cos_acc, erf_approx) are in elementwise-wgsl.ts's PRELUDE; `fns` holds
 // an op's own WGSL functions.
 import { erf } from './erf.js';

@@ -26,6 +26,12 @@ export function requireDtype(op: string, t: Tensor, ...allowed: DType[]): void {
     );
 }
 
+/** The WGSL element type a layout op moves `t` (of `dtype`) as: any 32-bit dtype; packed 16-bit ones are refused. */
+export function elementType(dtype: DType, op: string, t: Tensor): string {
+  if (isPacked16(dtype)) throw new DTypeError(op, `${dtype} tensor ${fmtShape(t.shape)}: cast it to f32 first`);
+  return dtype;
+}
+
 export function sameDevice(op: string, ...ts: Tensor[]): Device {
   const d = ts[0].device;
   for (const t of ts) if (t.device !== d) throw new DeviceMismatchError(op, 'operands live on different devices');

@@ -7,7 +7,7 @@
 // compiled): for a cold figure per width run `--widths 128` alone, with MESA_SHADER_CACHE_DISABLE=true.
 import { spawnSync } from 'node:child_process';
 import { type Device, type Tensor, tensor, normalValues, uniformValues, sub, mul, add, mseLoss, backward, AdamW } from '@cleardit/tensor';
-import { DitTransformer, Weights, ditKeys, type DitConfig } from '@cleardit/models';
+import { type DitTransformer, Weights, ditFamily, type DitConfig } from '@cleardit/models';
 import { table, save } from './harness.js';
 import { peerScript } from './peers/paths.js';
 
@@ -32,13 +32,13 @@ export function trainDitConfig(width: number): DitConfig {
 function randomDit(device: Device, c: DitConfig): DitTransformer {
   const w = new Weights('dit');
   let seed = 1;
-  for (const [k, shape] of ditKeys(c)) {
+  for (const [k, shape] of ditFamily.expected(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const fanIn = shape.slice(1).reduce((a, b) => a * b, 1) || 1;
     const v = k.endsWith('.bias') ? new Float32Array(n) : normalValues(seed++, n).map((x) => x / Math.sqrt(fanIn));
     w.set(k, tensor(device, v, shape).requireGrad());
   }
-  return new DitTransformer(device, c, w);
+  return ditFamily.create(device, c, w);
 }
 
 interface StepTimes {

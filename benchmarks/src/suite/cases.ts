@@ -2,16 +2,16 @@
 // FLUX's head layout (24 × 128, T = 512, r = 8, 16, 32) and on the default digit model's (4 × 16,
 // no text, r = 4) over growing grids; one transformer block and one sampling step of the default
 // model and of a FLUX-shaped stack, full vs CLEAR; one training step (the kernels issue's train-dit).
-// Weights are seeded random: speed does not depend on their values. Peers (../peers) time the same
-// ids from the same shapes.
+// Weights are seeded random (speed does not depend on their values); the networks are built through
+// the model-family registry's `expected` and `create`, as the loader builds them. Peers (../peers)
+// time the same ids from the same shapes.
 import { type Device, type Tensor, randn, matmul, tensor, normalValues, uniformValues, sub, mul, add, mseLoss, backward, AdamW } from '@cleardit/tensor';
 import { clearPlan, fullPlan, uploadPlan, attentionForward, type AttentionPlan } from '@cleardit/attention';
 import {
-  FluxTransformer,
   DitTransformer,
   Weights,
-  fluxKeys,
-  ditKeys,
+  ditFamily,
+  fluxFamily,
   imageIds,
   initDitWeights,
   type AttentionMode,
@@ -175,7 +175,7 @@ function digitCase(kind: 'block' | 'step', scale: number, radius: number | null,
     flopsRule: 'linears 2·in·out per token + attention 4·ΣM·c, per batch item',
     quick,
     setup(device): Prepared {
-      const dit = new DitTransformer(device, c, randomWeights(device, ditKeys(c)));
+      const dit = ditFamily.create(device, c, randomWeights(device, ditFamily.expected(c)));
       dit.setAttention(modeOf(radius));
       const x = randn(device, [2, 1, c.inputSize, c.inputSize], 4);
       return { run: () => void dit.forward(x, [500, 500], [3, 10]).dispose(), dispose: () => (x.dispose(), dit.dispose()) };
@@ -210,7 +210,7 @@ function fluxCase(kind: 'block' | 'step', side: number, radius: number | null, q
     flopsRule: 'linears 2·in·out per token + attention 4·ΣM·c',
     quick,
     setup(device): Prepared {
-      const flux = new FluxTransformer(device, c, randomWeights(device, fluxKeys(c)));
+      const flux = fluxFamily.create(device, c, randomWeights(device, fluxFamily.expected(c)));
       flux.setAttention(modeOf(radius));
       const img = randn(device, [1, N, c.inChannels], 1);
       const txt = randn(device, [1, T, c.contextInDim], 2);

@@ -1,15 +1,25 @@
 // Transformer and decoder reference vectors (golden/flux-tiny-a*, dit-tiny-a, ae-tiny-a, sdvae-tiny-a):
 // weights under `weights.<checkpoint key>`, inputs named after the reference forward's arguments,
 // outputs compared where the model can produce them (intermediates included) and listed as skipped
-// otherwise. Tolerances are absolute, from the golden README.
+// otherwise. Tolerances are absolute, from the golden README. A file's family is recognised by the
+// model-family registry (the loader's own detection), so a naming the loader reads is one check reads.
 import { type Device, type SafetensorsReader, type Tensor, tensor } from '@cleardit/tensor';
-import { loadModel, ReaderSource, FluxTransformer, DitTransformer, VaeDecoder } from '@cleardit/models';
+import { loadModel, ReaderSource, MODEL_FAMILIES, type Family, FluxTransformer, DitTransformer, VaeDecoder } from '@cleardit/models';
 import { compare, type Checker, type CheckResult, type CheckRow, type Shaped } from './types.js';
 
 /** A tensor's values and shape, read back. */
 const shaped = async (t: Tensor): Promise<Shaped> => ({ data: await t.toArray(), shape: t.shape });
 
-const hasWeights = (r: SafetensorsReader, key: string) => r.has(`weights.${key}`);
+/** The family whose names the file's `weights.*` tensors use, by the model-family registry's own detection. */
+function weightsFamily(r: SafetensorsReader): Family | undefined {
+  const keys = new Set(
+    r
+      .keys()
+      .filter((k) => k.startsWith('weights.'))
+      .map((k) => k.slice('weights.'.length)),
+  );
+  return MODEL_FAMILIES.find((f) => f.naming(keys) !== undefined)?.name;
+}
 
 async function loadFrom(device: Device, r: SafetensorsReader) {
   return loadModel(device, new ReaderSource(r.name, [r], 'weights.'));
@@ -41,8 +51,7 @@ const fluxTol = (r: SafetensorsReader) => (r.name.includes('strong') ? 5e-4 : 1e
 
 export const fluxChecker: Checker = {
   name: 'flux transformer',
-  recognize: (r) =>
-    (hasWeights(r, 'double_blocks.0.img_attn.qkv.weight') || hasWeights(r, 'x_embedder.weight')) && r.has('inputs.img') && !r.has('inputs.noise'),
+  recognize: (r) => weightsFamily(r) === 'flux' && r.has('inputs.img') && !r.has('inputs.noise'),
   async run(device, r) {
     const { model } = await loadFrom(device, r);
     const flux = model as FluxTransformer;
@@ -70,8 +79,7 @@ export const fluxChecker: Checker = {
 
 export const ditChecker: Checker = {
   name: 'dit transformer',
-  recognize: (r) =>
-    (hasWeights(r, 'pos_embed.proj.weight') || hasWeights(r, 'x_embedder.proj.weight')) && r.has('inputs.x') && r.has('inputs.t') && r.has('inputs.y'),
+  recognize: (r) => weightsFamily(r) === 'dit' && r.has('inputs.x') && r.has('inputs.t') && r.has('inputs.y'),
   async run(device, r, opts) {
     const { model } = await loadFrom(device, r);
     const dit = model as DitTransformer;
@@ -100,7 +108,7 @@ export const ditChecker: Checker = {
 
 export const vaeChecker: Checker = {
   name: 'vae decoder',
-  recognize: (r) => hasWeights(r, 'decoder.conv_in.weight') && r.has('inputs.z'),
+  recognize: (r) => weightsFamily(r) === 'vae' && r.has('inputs.z'),
   async run(device, r) {
     const { model, detected } = await loadFrom(device, r);
     const vae = model as VaeDecoder;

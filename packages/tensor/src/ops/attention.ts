@@ -26,6 +26,7 @@ export interface AttentionOptions {
   mask?: Tensor;
 }
 
+/** The op from the raw matmul and softmax kernels (the L×L scores live inside its scope only). */
 export function scaledDotProductAttentionKernel(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const op = 'scaledDotProductAttention';
   const d = q.shape[q.rank - 1];
@@ -56,6 +57,7 @@ export interface AttentionGrads {
   dmask?: Tensor;
 }
 
+/** dq, dk, dv and dmask (those wanted) of the op given the output's gradient g, P recomputed. */
 export function scaledDotProductAttentionBackward(
   q: Tensor,
   k: Tensor,

@@ -24,6 +24,7 @@ export interface Conv2dOptions {
   stride?: number;
 }
 
+/** x [N, C, H, W] ⊛ weight [Cout, C, kh, kw] (+ bias [Cout]) → [N, Cout, Ho, Wo]. */
 export function conv2dKernel(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   const device = sameDevice(op, x, weight, ...(opts.bias ? [opts.bias] : []));
@@ -143,6 +144,7 @@ export interface Conv2dGrads {
   dbias?: Tensor;
 }
 
+/** dx, dweight and dbias (those wanted) of conv2d given the output's gradient g (see the header). */
 export function conv2dBackward(
   x: Tensor,
   weight: Tensor,

@@ -63,6 +63,7 @@ function batchOffset(batch: readonly number[], outBatch: readonly number[], matS
   return { expr: terms.join(' + '), stride: 0 };
 }
 
+/** C = alpha · op(A) · op(B) + bias on this adapter's kernel; `tiles` forces the tiled GPU kernel with that shape. */
 export function matmulKernel(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tiles?: MatmulTiles): Tensor {
   const op = 'matmul';
   const device = sameDevice(op, a, b, ...(opts.bias ? [opts.bias] : []));

@@ -107,6 +107,7 @@ export interface NormGrads {
   dbias?: Tensor;
 }
 
+/** A norm's backward: its rows, statistics rule, weight, and how its parameter gradients are laid out. */
 export interface NormSpec {
   op: string;
   x: Tensor;
@@ -123,6 +124,7 @@ export interface NormSpec {
   wantBias: boolean;
 }
 
+/** dx (the row statistics recomputed), then dweight and dbias when wanted, one row of `count` elements per channel. */
 export function normBackward(s: NormSpec): NormGrads {
   const { x, g, layout } = s;
   const len = layout.len;
@@ -227,6 +229,7 @@ export function rowStats(row: ArrayLike<number>, eps: number, rms: boolean): { m
   return { mu, rstd: 1 / Math.sqrt(q / len + eps) };
 }
 
+/** The float64 reference of normRows: `affine(row, j, x̂)` applies the norm's own parameters. */
 export function normaliseRef(x: HostTensor, len: number, eps: number, rms: boolean, affine: (row: number, j: number, y: number) => number): HostTensor {
   const out = host(x.shape);
   const rows = len ? x.data.length / len : 0;
@@ -244,7 +247,7 @@ export interface NormGradsRef {
   dbias: HostTensor;
 }
 
-/** Rows of `len`; channel(r, j) picks the affine parameter; `channels` parameters. */
+/** The float64 reference of normBackward: rows of `len`; channel(r, j) picks the affine parameter; `channels` parameters. */
 export function normGradRef(
   x: HostTensor,
   g: HostTensor,

@@ -51,6 +51,7 @@ export function ropeRef(x: HostTensor, pe: HostTensor): HostTensor {
   return out;
 }
 
+/** dx (Mᵀ·g per pair) and dpe (g ⊗ x summed over the leading axes), those wanted. */
 export function ropeBackward(x: Tensor, pe: Tensor, g: Tensor, want: { x?: boolean; pe?: boolean }): { dx?: Tensor; dpe?: Tensor } {
   const op = 'rope_grad';
   const device = sameDevice(op, x, pe, g);

@@ -1,6 +1,10 @@
 // The raw (non-recording) kernels under the public ops' names, for code that must not touch the tape:
 // `raw.matmul(...)` is the kernel itself, whatever requires gradients. Each comes from its op's file.
 export * from './ops/elementwise.js';
+export type { ReduceOp } from './ops/reduce.js';
+export type { MatmulOptions, MatmulTiles } from './ops/matmul.js';
+export type { Conv2dOptions } from './ops/conv2d.js';
+export type { AttentionOptions } from './ops/attention.js';
 export { powScalarKernel as powScalar } from './ops/pow-scalar.js';
 export { addMulKernel as addMul } from './ops/add-mul.js';
 export { addScalarKernel as addScalar, mulScalarKernel as mulScalar } from './ops/scalar-ops.js';

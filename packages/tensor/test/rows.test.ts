@@ -77,7 +77,8 @@ describe('logSoftmax', () => {
     }
   });
   it('keeps the log of probabilities that underflow softmax', async () => {
-    // exp(−2000) is 0 in f32, so log(softmax(x)) would be −∞ for the last two; their log-probabilities are finite
+    // shifted by the max, the last two are −2000 and −1000: exp underflows to 0 in f32, so log(softmax(x))
+    // would be −∞ there; their log-probabilities are finite
     const x = ref.host([4], [1000, 999, -1000, 0]);
     await expectClose(logSoftmax(up(d, x)), ref.logSoftmax(x), { atol: 1e-4, rtol: 1e-6 }, 'large logits');
   });

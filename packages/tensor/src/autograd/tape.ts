@@ -1,9 +1,8 @@
 // Reverse-mode autograd: the tape. A differentiable op (ops/<op>.ts, autograd/elementwise.ts) whose
 // inputs require gradients records one node here: which tensors went in and came out, views of the
-// tensors its backward needs, and the backward itself (GPU kernels beside the op's own). It sits
-// between the elementwise kernels it sums gradients with and the op files that record on it.
-// backward() walks the nodes in reverse,
-// sums each tensor's gradient as its consumers report it, hands parameters (leaves) their gradient in
+// tensors its backward needs, and the backward itself (the op's backward kernels). It sits between
+// the elementwise kernels it sums gradients with and the op files that record on it. backward()
+// walks the nodes in reverse, sums each tensor's gradient as its consumers report it, hands parameters (leaves) their gradient in
 // `.grad`, then frees everything the tape held. When no input requires gradients nothing is recorded
 // and nothing is allocated: inference pays one flag test per op.
 //

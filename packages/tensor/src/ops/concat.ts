@@ -44,7 +44,7 @@ export function splitKernel(x: Tensor, sizes: number | readonly number[], axis: 
   const len = x.shape[ax];
   let parts: number[];
   if (typeof sizes === 'number') {
-    if (len % sizes) throw new ShapeError('split', `axis ${ax} of ${fmtShape(x.shape)} does not splitKernel into ${sizes} equal parts`);
+    if (len % sizes) throw new ShapeError('split', `axis ${ax} of ${fmtShape(x.shape)} does not split into ${sizes} equal parts`);
     parts = Array(sizes).fill(len / sizes);
   } else parts = [...sizes];
   if (parts.reduce((a, b) => a + b, 0) !== len)

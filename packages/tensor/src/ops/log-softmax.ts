@@ -1,6 +1,6 @@
 // logSoftmax along one axis (default the last): x − max − log Σ exp(x − max), in one row kernel —
 // the log-probabilities a cross-entropy needs, without the rounding of log(softmax(x)) for small
-// probabilities or the five kernels of its composition. The kernel, its float64 reference, the
+// probabilities or the six kernels of its stable composition (max, sub, exp, sum, log, sub). The kernel, its float64 reference, the
 // backward g − exp(y)·Σg from the saved output y, its reference, and the public differentiable op.
 // Rows as in reduce.ts (reduce-kit.ts); accumulation is f32.
 

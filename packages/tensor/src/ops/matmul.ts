@@ -8,7 +8,8 @@
 // The backward is matmuls with the transposes folded into the flags (the same per-adapter kernels)
 // and the broadcasting reduce for broadcast batch axes and the bias:
 //   dop(A) = α·G·op(B)ᵀ,  dop(B) = α·op(A)ᵀ·G,  dbias = Σ_rows G
-// A packed 16-bit B (a frozen f16/bf16 weight) has no gradient, and stays the B operand of dA's matmul.
+// A packed 16-bit B (a frozen f16/bf16 weight) has no gradient, and stays the B operand of dA's matmul
+// (only B may be packed): linear's dx = G·W reads W [out, in] untransposed, the [K,N] packed path.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';

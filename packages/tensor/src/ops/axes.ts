@@ -22,3 +22,13 @@ export function outerInner(shape: Shape, axis: number): [number, number] {
   const { outer, inner } = axisGeometry(shape, axis);
   return [outer, inner];
 }
+
+/**
+ * Calls `f` once per row along `axis` (outer·inner rows of `len` elements at stride `inner`): `at(j)`
+ * is the flat index of the row's j-th element, `row` the row's index (o·inner + c), which is also its
+ * element's index in the reduced shape. The row ops' float64 references walk their rows this way.
+ */
+export function forEachRow(shape: Shape, axis: number, f: (at: (j: number) => number, row: number, len: number) => void): void {
+  const { outer, inner, len } = axisGeometry(shape, axis);
+  for (let o = 0; o < outer; o++) for (let c = 0; c < inner; c++) f((j) => (o * len + j) * inner + c, o * inner + c, len);
+}

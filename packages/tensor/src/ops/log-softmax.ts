@@ -6,9 +6,10 @@
 
 import { Tensor } from '../tensor.js';
 import { normAxis } from '../shape.js';
-import { axisGeometry } from './axes.js';
+import { forEachRow } from './axes.js';
 import { memo, requireDtype } from './wgsl.js';
 import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-kit.js';
+import { maxAndExpSum } from './softmax.js';
 import { host, type HostTensor } from './host.js';
 import { needsGrad, rawOf, record } from '../autograd/tape.js';
 
@@ -24,11 +25,7 @@ export function logSoftmaxKernel(x: Tensor, axis = -1): Tensor {
       inputs: { X: 'f32' },
       outputs: { O: 'f32' },
       params: ROW_PARAMS,
-      body: (kit) => `${ROW_BASE}  var m: f32 = -3.4028234663852886e38;
-  ${kit.loop('j', 'P.len')} { m = max(m, X[base + j * P.inner]); }
-  m = ${kit.max('m', 0)};
-  var s: f32 = 0.0;
-  ${kit.loop('j', 'P.len')} { s = s + exp(X[base + j * P.inner] - m); }
+      body: (kit) => `${ROW_BASE}  ${maxAndExpSum(kit)}
   let shift = m + log(${kit.sum('s', 1)});
   ${kit.loop('j', 'P.len')} { let e = base + j * P.inner; O[e] = X[e] - shift; }`,
     }),
@@ -39,18 +36,15 @@ export function logSoftmaxKernel(x: Tensor, axis = -1): Tensor {
 
 /** The float64 reference of logSoftmaxKernel. */
 export function logSoftmaxRef(x: HostTensor, axis = -1): HostTensor {
-  const { outer, inner, len } = axisGeometry(x.shape, axis);
   const out = host(x.shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      const at = (j: number) => (o * len + j) * inner + c;
-      let m = -Infinity;
-      for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
-      let s = 0;
-      for (let j = 0; j < len; j++) s += Math.exp(x.data[at(j)] - m);
-      const shift = m + Math.log(s);
-      for (let j = 0; j < len; j++) out.data[at(j)] = x.data[at(j)] - shift;
-    }
+  forEachRow(x.shape, axis, (at, _row, len) => {
+    let m = -Infinity;
+    for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
+    let s = 0;
+    for (let j = 0; j < len; j++) s += Math.exp(x.data[at(j)] - m);
+    const shift = m + Math.log(s);
+    for (let j = 0; j < len; j++) out.data[at(j)] = x.data[at(j)] - shift;
+  });
   return out;
 }
 
@@ -78,15 +72,12 @@ export function logSoftmaxBackward(y: Tensor, g: Tensor, axis = -1): Tensor {
 
 /** The float64 reference of logSoftmaxBackward. */
 export function logSoftmaxGradRef(y: HostTensor, g: HostTensor, axis = -1): HostTensor {
-  const { outer, inner, len } = axisGeometry(y.shape, axis);
   const out = host(y.shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      const at = (j: number) => (o * len + j) * inner + c;
-      let s = 0;
-      for (let j = 0; j < len; j++) s += g.data[at(j)];
-      for (let j = 0; j < len; j++) out.data[at(j)] = g.data[at(j)] - Math.exp(y.data[at(j)]) * s;
-    }
+  forEachRow(y.shape, axis, (at, _row, len) => {
+    let s = 0;
+    for (let j = 0; j < len; j++) s += g.data[at(j)];
+    for (let j = 0; j < len; j++) out.data[at(j)] = g.data[at(j)] - Math.exp(y.data[at(j)]) * s;
+  });
   return out;
 }
 

@@ -7,7 +7,7 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, normAxis } from '../shape.js';
-import { axisGeometry } from './axes.js';
+import { axisGeometry, forEachRow } from './axes.js';
 import { memo, requireDtype } from './wgsl.js';
 import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-kit.js';
 import { expandTo } from './elementwise.grad.js';
@@ -49,18 +49,17 @@ export const maxKernel = (x: Tensor, axis: number, keepDim = false) => reduceKer
 
 /** The float64 reference of reduceKernel. */
 export function reduceRef(op: ReduceOp, x: HostTensor, axis: number, keepDim = false): HostTensor {
-  const { ax, outer, inner, len } = axisGeometry(x.shape, axis);
+  const { ax } = axisGeometry(x.shape, axis);
   const shape = keepDim ? x.shape.map((d, i) => (i === ax ? 1 : d)) : x.shape.filter((_, i) => i !== ax);
   const out = host(shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      let acc = op === 'max' ? -Infinity : 0;
-      for (let j = 0; j < len; j++) {
-        const v = x.data[(o * len + j) * inner + c];
-        acc = op === 'max' ? Math.max(acc, v) : acc + v;
-      }
-      out.data[o * inner + c] = op === 'mean' ? acc / len : acc;
+  forEachRow(x.shape, axis, (at, row, len) => {
+    let acc = op === 'max' ? -Infinity : 0;
+    for (let j = 0; j < len; j++) {
+      const v = x.data[at(j)];
+      acc = op === 'max' ? Math.max(acc, v) : acc + v;
     }
+    out.data[row] = op === 'mean' ? acc / len : acc;
+  });
   return out;
 }
 
@@ -102,22 +101,19 @@ export function reduceBackward(op: ReduceOp, x: Tensor, g: Tensor, axis: number)
 
 /** The float64 reference of reduceBackward: g shaped like the output, kept axis or not; max ties share evenly. */
 export function reduceGradRef(op: ReduceOp, x: HostTensor, axis: number, g: HostTensor): HostTensor {
-  const { outer, inner, len } = axisGeometry(x.shape, axis);
   const out = host(x.shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      const at = (j: number) => (o * len + j) * inner + c;
-      const gr = g.data[o * inner + c];
-      if (op !== 'max') {
-        for (let j = 0; j < len; j++) out.data[at(j)] = op === 'mean' ? gr / len : gr;
-        continue;
-      }
-      let m = -Infinity;
-      for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
-      let n = 0;
-      for (let j = 0; j < len; j++) if (x.data[at(j)] === m) n++;
-      for (let j = 0; j < len; j++) out.data[at(j)] = x.data[at(j)] === m ? gr / n : 0;
+  forEachRow(x.shape, axis, (at, row, len) => {
+    const gr = g.data[row];
+    if (op !== 'max') {
+      for (let j = 0; j < len; j++) out.data[at(j)] = op === 'mean' ? gr / len : gr;
+      return;
     }
+    let m = -Infinity;
+    for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
+    let n = 0;
+    for (let j = 0; j < len; j++) if (x.data[at(j)] === m) n++;
+    for (let j = 0; j < len; j++) out.data[at(j)] = x.data[at(j)] === m ? gr / n : 0;
+  });
   return out;
 }
 

@@ -4,11 +4,23 @@
 
 import { Tensor } from '../tensor.js';
 import { normAxis } from '../shape.js';
-import { axisGeometry } from './axes.js';
+import { forEachRow } from './axes.js';
 import { memo, requireDtype } from './wgsl.js';
-import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode } from './reduce-kit.js';
+import { ROW_BASE, ROW_PARAMS, rowGeometry, rowKernel, rowMode, type RowKit } from './reduce-kit.js';
 import { host, type HostTensor } from './host.js';
 import { needsGrad, rawOf, record } from '../autograd/tape.js';
+
+/**
+ * WGSL every softmax-like row kernel starts with: the row's max `m` (reduction slot 0), then each
+ * invocation's share of Σ exp(x − m) in `s`, whose row sum (slot 1) the kernel takes where it needs it.
+ */
+export function maxAndExpSum(kit: RowKit): string {
+  return `var m: f32 = -3.4028234663852886e38;
+  ${kit.loop('j', 'P.len')} { m = max(m, X[base + j * P.inner]); }
+  m = ${kit.max('m', 0)};
+  var s: f32 = 0.0;
+  ${kit.loop('j', 'P.len')} { s = s + exp(X[base + j * P.inner] - m); }`;
+}
 
 /** softmax along `axis` (default the last), max-subtracted. */
 export function softmaxKernel(x: Tensor, axis = -1): Tensor {
@@ -22,11 +34,7 @@ export function softmaxKernel(x: Tensor, axis = -1): Tensor {
       inputs: { X: 'f32' },
       outputs: { O: 'f32' },
       params: ROW_PARAMS,
-      body: (kit) => `${ROW_BASE}  var m: f32 = -3.4028234663852886e38;
-  ${kit.loop('j', 'P.len')} { m = max(m, X[base + j * P.inner]); }
-  m = ${kit.max('m', 0)};
-  var s: f32 = 0.0;
-  ${kit.loop('j', 'P.len')} { s = s + exp(X[base + j * P.inner] - m); }
+      body: (kit) => `${ROW_BASE}  ${maxAndExpSum(kit)}
   let inv = 1.0 / ${kit.sum('s', 1)};
   ${kit.loop('j', 'P.len')} { let e = base + j * P.inner; O[e] = exp(X[e] - m) * inv; }`,
     }),
@@ -37,17 +45,14 @@ export function softmaxKernel(x: Tensor, axis = -1): Tensor {
 
 /** The float64 reference of softmaxKernel. */
 export function softmaxRef(x: HostTensor, axis = -1): HostTensor {
-  const { outer, inner, len } = axisGeometry(x.shape, axis);
   const out = host(x.shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      const at = (j: number) => (o * len + j) * inner + c;
-      let m = -Infinity;
-      for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
-      let s = 0;
-      for (let j = 0; j < len; j++) s += Math.exp(x.data[at(j)] - m);
-      for (let j = 0; j < len; j++) out.data[at(j)] = Math.exp(x.data[at(j)] - m) / s;
-    }
+  forEachRow(x.shape, axis, (at, _row, len) => {
+    let m = -Infinity;
+    for (let j = 0; j < len; j++) m = Math.max(m, x.data[at(j)]);
+    let s = 0;
+    for (let j = 0; j < len; j++) s += Math.exp(x.data[at(j)] - m);
+    for (let j = 0; j < len; j++) out.data[at(j)] = Math.exp(x.data[at(j)] - m) / s;
+  });
   return out;
 }
 
@@ -75,15 +80,12 @@ export function softmaxBackward(y: Tensor, g: Tensor, axis = -1): Tensor {
 
 /** The float64 reference of softmaxBackward. */
 export function softmaxGradRef(y: HostTensor, g: HostTensor, axis = -1): HostTensor {
-  const { outer, inner, len } = axisGeometry(y.shape, axis);
   const out = host(y.shape);
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c++) {
-      const at = (j: number) => (o * len + j) * inner + c;
-      let s = 0;
-      for (let j = 0; j < len; j++) s += g.data[at(j)] * y.data[at(j)];
-      for (let j = 0; j < len; j++) out.data[at(j)] = y.data[at(j)] * (g.data[at(j)] - s);
-    }
+  forEachRow(y.shape, axis, (at, _row, len) => {
+    let s = 0;
+    for (let j = 0; j < len; j++) s += g.data[at(j)] * y.data[at(j)];
+    for (let j = 0; j < len; j++) out.data[at(j)] = y.data[at(j)] * (g.data[at(j)] - s);
+  });
   return out;
 }
 
